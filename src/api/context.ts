@@ -1,0 +1,28 @@
+import type { Identity } from '../auth/tokens';
+import type { Core } from '../core';
+import { unauthenticated } from '../errors';
+import type { ConnectionHandle } from '../presence/connections';
+
+export type Transport = 'http' | 'sse' | 'ws';
+
+/** What every resolver sees, whichever transport the operation came on. */
+export interface GatewayContext {
+  core: Core;
+  transport: Transport;
+  /** The verified token's identity; null when no valid token was presented. */
+  identity: Identity | null;
+  /** Why a presented token was refused, for the UNAUTHENTICATED message. */
+  tokenProblem: string | null;
+  /** The `x-api-key` header, for createSession when guest sessions are off. */
+  apiKey: string | null;
+  /** The WebSocket this operation arrived on; null on HTTP and SSE. */
+  connection: ConnectionHandle | null;
+}
+
+/** The caller's identity, or UNAUTHENTICATED; also refuses a token that expired mid-connection. */
+export function requireIdentity(ctx: GatewayContext): Identity {
+  const { identity } = ctx;
+  if (identity === null) throw unauthenticated(ctx.tokenProblem ?? undefined);
+  if (identity.exp * 1000 <= Date.now()) throw unauthenticated('token expired: call refreshSession before expiry or create a new session');
+  return identity;
+}

@@ -1,0 +1,9 @@
+import type { GraphQLSchema } from 'graphql';
+import { builder } from './builder';
+import './sessions';
+import './signals';
+import './rooms';
+import './ice';
+
+/** The whole public contract, built once; printed to schema/schema.graphql by `npm run schema:print`. */
+export const schema: GraphQLSchema = builder.toSchema();

@@ -1,0 +1,181 @@
+import { SlowConsumerError, type Feed } from '../broker/feed';
+import type { DirectSignal, IceCandidateData, SignalEvent } from '../events';
+import { refusal } from '../errors';
+import { validateCandidate, validateId, validateSdp } from '../limits/validation';
+import { peerKey } from '../presence/presence';
+import { CloseCode, ErrorCode, MAX_CURSOR_CHARS, SignalKind } from '../protocol';
+import { brokered } from './broker-call';
+import { builder, PeerRef } from './builder';
+import { type GatewayContext, requireIdentity } from './context';
+
+type EventOf<K extends SignalKind> = Extract<SignalEvent, { kind: K }>;
+
+export const SignalRef = builder.interfaceRef<SignalEvent>('Signal').implement({
+  description: 'An event delivered to one peer. Resume after a drop with signals(after: <last cursor>).',
+  fields: (t) => ({
+    cursor: t.exposeID('cursor'),
+    at: t.field({ type: 'DateTime', resolve: (event) => new Date(event.at) }),
+  }),
+  resolveType: (event) => event.kind,
+});
+
+builder.objectRef<EventOf<'Welcome'>>(SignalKind.Welcome).implement({
+  description: 'Always the first event of a subscription: who I am and who else is in the room.',
+  interfaces: [SignalRef],
+  fields: (t) => ({
+    self: t.expose('self', { type: PeerRef }),
+    room: t.exposeID('room'),
+    peers: t.expose('peers', { type: [PeerRef] }),
+    resumed: t.exposeBoolean('resumed', {
+      description: 'False when the after cursor was no longer retained: renegotiate (ICE restart).',
+    }),
+  }),
+});
+
+builder.objectRef<EventOf<'PeerConnected'>>(SignalKind.PeerConnected).implement({
+  interfaces: [SignalRef],
+  fields: (t) => ({ peer: t.expose('peer', { type: PeerRef }) }),
+});
+
+builder.objectRef<EventOf<'PeerDisconnected'>>(SignalKind.PeerDisconnected).implement({
+  interfaces: [SignalRef],
+  fields: (t) => ({
+    peer: t.expose('peer', { type: PeerRef }),
+    reason: t.exposeString('reason', { description: 'left (leaveRoom) or timeout (connection lost past the grace period).' }),
+  }),
+});
+
+for (const kind of [SignalKind.Offer, SignalKind.Answer] as const) {
+  builder.objectRef<EventOf<typeof kind>>(kind).implement({
+    interfaces: [SignalRef],
+    fields: (t) => ({
+      from: t.exposeID('from'),
+      to: t.exposeID('to'),
+      sdp: t.exposeString('sdp'),
+    }),
+  });
+}
+
+const IceCandidateDataRef = builder.objectRef<IceCandidateData>('IceCandidateData').implement({
+  fields: (t) => ({
+    candidate: t.exposeString('candidate', { description: '"" means end-of-candidates.' }),
+    sdpMid: t.exposeString('sdpMid', { nullable: true }),
+    sdpMLineIndex: t.exposeInt('sdpMLineIndex', { nullable: true }),
+    usernameFragment: t.exposeString('usernameFragment', { nullable: true }),
+  }),
+});
+
+builder.objectRef<EventOf<'IceCandidate'>>(SignalKind.IceCandidate).implement({
+  interfaces: [SignalRef],
+  fields: (t) => ({
+    from: t.exposeID('from'),
+    to: t.exposeID('to'),
+    candidate: t.expose('candidate', { type: IceCandidateDataRef }),
+  }),
+});
+
+const IceCandidateInputRef = builder.inputType('IceCandidateInput', {
+  fields: (t) => ({
+    candidate: t.string({ required: true }),
+    sdpMid: t.string(),
+    sdpMLineIndex: t.int(),
+    usernameFragment: t.string(),
+  }),
+});
+
+const DeliveryRef = builder.objectRef<{ id: string; at: number }>('Delivery').implement({
+  description: 'Receipt for a signal the gateway accepted into the recipient’s mailbox.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    at: t.field({ type: 'DateTime', resolve: (d) => new Date(d.at) }),
+  }),
+});
+
+/** Accepts one signal from the token's peer to a peer of the same room. */
+async function relay(ctx: GatewayContext, signal: DirectSignal): Promise<{ id: string; at: number }> {
+  const identity = requireIdentity(ctx);
+  const delivery = await brokered(ctx.core.broker.send(identity.room, signal));
+  if (delivery === null) {
+    throw refusal(ErrorCode.PeerNotFound, `no peer ${signal.to} is connected in your room`, { to: signal.to });
+  }
+  return delivery;
+}
+
+builder.mutationFields((t) => ({
+  sendOffer: t.field({
+    type: DeliveryRef,
+    args: { to: t.arg.id({ required: true }), sdp: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      const from = requireIdentity(ctx).peerId;
+      const to = validateId('to', String(args.to));
+      return relay(ctx, { kind: SignalKind.Offer, from, to, sdp: validateSdp(args.sdp) });
+    },
+  }),
+  sendAnswer: t.field({
+    type: DeliveryRef,
+    args: { to: t.arg.id({ required: true }), sdp: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      const from = requireIdentity(ctx).peerId;
+      const to = validateId('to', String(args.to));
+      return relay(ctx, { kind: SignalKind.Answer, from, to, sdp: validateSdp(args.sdp) });
+    },
+  }),
+  sendIceCandidate: t.field({
+    type: DeliveryRef,
+    args: { to: t.arg.id({ required: true }), candidate: t.arg({ type: IceCandidateInputRef, required: true }) },
+    resolve: (_root, args, ctx) => {
+      const from = requireIdentity(ctx).peerId;
+      const to = validateId('to', String(args.to));
+      return relay(ctx, { kind: SignalKind.IceCandidate, from, to, candidate: validateCandidate(args.candidate) });
+    },
+  }),
+}));
+
+function validateCursor(after: string | number | null | undefined): string | null {
+  if (after === null || after === undefined) return null;
+  const cursor = String(after);
+  if (cursor.length > MAX_CURSOR_CHARS) throw refusal(ErrorCode.BadUserInput, 'after is not a cursor this gateway issued', { field: 'after' });
+  return cursor;
+}
+
+/**
+ * Opens the caller's event stream: counts it as connected (presence), then Welcome, replay after the
+ * cursor, and live events. On SSE the stream is the peer's connection, so a newer one replaces it.
+ */
+async function openSignals(ctx: GatewayContext, after: string | null): Promise<Feed> {
+  const identity = requireIdentity(ctx);
+  const self = { id: identity.peerId, name: identity.name, room: identity.room };
+  const detach = await brokered(ctx.core.presence.attach(self));
+  let feed: Feed;
+  try {
+    feed = await brokered(ctx.core.broker.open(self, after));
+  } catch (error) {
+    detach();
+    throw error;
+  }
+  feed.onClose(detach);
+  const { connection } = ctx;
+  if (connection === null) {
+    const key = peerKey(identity.room, identity.peerId);
+    const stream = { end: () => feed.end() };
+    ctx.core.connections.register(key, stream, CloseCode.Replaced, 'replaced by a newer connection');
+    feed.onClose(() => ctx.core.connections.unregister(key, stream));
+  } else {
+    feed.onClose(() => {
+      if (feed.endedBy instanceof SlowConsumerError) connection.end(CloseCode.SlowConsumer, 'slow consumer: resume from your last cursor');
+    });
+  }
+  return feed;
+}
+
+builder.subscriptionField('signals', (t) =>
+  t.field({
+    type: SignalRef,
+    description:
+      'My events only: Welcome first, then PeerConnected/PeerDisconnected and the offers, answers and candidates sent to me. ' +
+      'Pass the last cursor you received as after to resume without loss or duplicates.',
+    args: { after: t.arg.id() },
+    subscribe: (_root, args, ctx) => openSignals(ctx, validateCursor(args.after)),
+    resolve: (event) => event,
+  }),
+);

@@ -1,0 +1,114 @@
+import type { SignalEvent } from '../events';
+
+/** The subscriber stopped reading while its queue grew past the bound; it should resume from its cursor. */
+export class SlowConsumerError extends Error {
+  override name = 'SlowConsumerError';
+}
+
+type Waiter = {
+  resolve: (r: IteratorResult<SignalEvent>) => void;
+  reject: (e: unknown) => void;
+};
+
+/**
+ * One subscriber's ordered stream of events, as an async iterator whose `return()` ends it at once
+ * (an async generator's `return()` would wait for the next event, leaking idle subscriptions).
+ * Producers `push`; past `maxQueued` unread events the feed fails with {@link SlowConsumerError}
+ * instead of growing without bound.
+ */
+export class Feed implements AsyncIterableIterator<SignalEvent> {
+  private readonly queue: SignalEvent[] = [];
+  private waiter: Waiter | null = null;
+  private failure: unknown = null;
+  private closed = false;
+  /** The error the feed failed with, if it did; kept for the transport to pick its close code. */
+  endedBy: unknown = null;
+  private readonly cleanups: Array<() => void> = [];
+
+  constructor(private readonly maxQueued: number) {}
+
+  /** Registers work to run once when the feed ends, however it ends. */
+  onClose(cleanup: () => void): void {
+    if (this.closed) cleanup();
+    else this.cleanups.push(cleanup);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  push(event: SignalEvent): void {
+    if (this.closed) return;
+    if (this.waiter) {
+      const { resolve } = this.waiter;
+      this.waiter = null;
+      resolve({ value: event, done: false });
+      return;
+    }
+    if (this.queue.length >= this.maxQueued) {
+      this.fail(new SlowConsumerError(`more than ${this.maxQueued} events unread`));
+      return;
+    }
+    this.queue.push(event);
+  }
+
+  /** Ends the feed with an error; unread events are dropped (the subscriber resumes from its cursor). */
+  fail(error: unknown): void {
+    if (this.closed) return;
+    this.failure = error;
+    this.endedBy = error;
+    this.queue.length = 0;
+    if (this.waiter) {
+      const { reject } = this.waiter;
+      this.waiter = null;
+      this.failure = null;
+      reject(error);
+    }
+    this.finish();
+  }
+
+  /** Ends the feed; a pending `next()` resolves as done. */
+  end(): void {
+    if (this.closed) return;
+    this.queue.length = 0;
+    if (this.waiter) {
+      const { resolve } = this.waiter;
+      this.waiter = null;
+      resolve({ value: undefined, done: true });
+    }
+    this.finish();
+  }
+
+  next(): Promise<IteratorResult<SignalEvent>> {
+    const event = this.queue.shift();
+    if (event) return Promise.resolve({ value: event, done: false });
+    if (this.failure !== null) {
+      const error = this.failure;
+      this.failure = null;
+      return Promise.reject(error);
+    }
+    if (this.closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  return(): Promise<IteratorResult<SignalEvent>> {
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error: unknown): Promise<IteratorResult<SignalEvent>> {
+    this.end();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private finish(): void {
+    this.closed = true;
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+  }
+}

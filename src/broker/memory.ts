@@ -1,0 +1,280 @@
+import { randomBytes } from 'node:crypto';
+import type { Delivery, DirectSignal, PeerAddress, PeerInfo, PresenceSignal, SignalEvent } from '../events';
+import { type LeaveReason, SignalKind } from '../protocol';
+import type { Broker } from './broker';
+import { Feed } from './feed';
+
+export interface MemoryBrokerOptions {
+  /** Events kept per peer mailbox. */
+  mailboxEvents: number;
+  /** Presence events kept per room log. */
+  roomLogEvents: number;
+  /** How long any event is kept for resume. */
+  retentionMs: number;
+  /** Unread events one subscriber may queue before it is a slow consumer. */
+  maxQueuedPerSubscriber: number;
+  now?: () => number;
+}
+
+/** How often expired events, empty mailboxes and empty rooms are swept. */
+const SWEEP_INTERVAL_MS = 5_000;
+
+interface Stored<T> {
+  seq: number;
+  /** Broker-wide acceptance order, to merge a mailbox and a room log on replay. */
+  order: number;
+  at: number;
+  body: T;
+}
+
+/** A capped, expiring, append-only log with an identity that changes if it is ever recreated. */
+class Log<T> {
+  seq = 0;
+  /** Highest sequence number evicted; a cursor below it has lost events. */
+  evicted = 0;
+  readonly entries: Stored<T>[] = [];
+
+  constructor(readonly epoch: string) {}
+
+  append(body: T, order: number, at: number, maxEntries: number): Stored<T> {
+    const entry = { seq: ++this.seq, order, at, body };
+    this.entries.push(entry);
+    while (this.entries.length > maxEntries) this.evicted = this.entries.shift()?.seq ?? this.evicted;
+    return entry;
+  }
+
+  expire(before: number): void {
+    while (this.entries.length > 0 && (this.entries[0]?.at ?? Infinity) < before) {
+      this.evicted = this.entries.shift()?.seq ?? this.evicted;
+    }
+  }
+
+  /** Whether every entry after `seq` of epoch `epoch` is still here. */
+  covers(epoch: string, seq: number): boolean {
+    return epoch === this.epoch && seq >= this.evicted && seq <= this.seq;
+  }
+
+  after(seq: number): Stored<T>[] {
+    return this.entries.filter((e) => e.seq > seq);
+  }
+}
+
+interface Subscriber {
+  self: string;
+  feed: Feed;
+  mailbox: Log<DirectSignal>;
+  room: Room;
+  mailboxSeq: number;
+  roomSeq: number;
+}
+
+interface Room {
+  roster: Map<string, PeerInfo>;
+  log: Log<PresenceSignal>;
+  subscribers: Set<Subscriber>;
+}
+
+interface Mailbox {
+  log: Log<DirectSignal>;
+  subscribers: Set<Subscriber>;
+}
+
+interface Position {
+  mailboxEpoch: string;
+  mailboxSeq: number;
+  roomEpoch: string;
+  roomSeq: number;
+}
+
+const CURSOR_PATTERN = /^([a-z0-9]+-[a-z0-9]+)\.([a-z0-9]+)\.([a-z0-9]+-[a-z0-9]+)\.([a-z0-9]+)$/;
+
+function encodeCursor(p: Position): string {
+  return `${p.mailboxEpoch}.${p.mailboxSeq.toString(36)}.${p.roomEpoch}.${p.roomSeq.toString(36)}`;
+}
+
+function decodeCursor(cursor: string): Position | null {
+  const m = CURSOR_PATTERN.exec(cursor);
+  if (!m) return null;
+  const [, mailboxEpoch = '', mailboxSeq = '', roomEpoch = '', roomSeq = ''] = m;
+  return { mailboxEpoch, mailboxSeq: parseInt(mailboxSeq, 36), roomEpoch, roomSeq: parseInt(roomSeq, 36) };
+}
+
+/**
+ * The embedded broker: one process, no dependencies. Rosters, room logs and mailboxes live in maps;
+ * delivery is synchronous, so replay-then-live needs no deduplication window.
+ */
+export class MemoryBroker implements Broker {
+  private readonly rooms = new Map<string, Room>();
+  private readonly mailboxes = new Map<string, Mailbox>();
+  private readonly claims = new Map<string, number>();
+  private readonly boot = randomBytes(4).readUInt32BE(0).toString(36);
+  private epochs = 0;
+  private order = 0;
+  private closed = false;
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly now: () => number;
+
+  constructor(private readonly options: MemoryBrokerOptions) {
+    this.now = options.now ?? Date.now;
+    this.sweeper = setInterval(() => this.sweep(), Math.min(SWEEP_INTERVAL_MS, options.retentionMs));
+    this.sweeper.unref();
+  }
+
+  async send(roomId: string, signal: DirectSignal): Promise<Delivery | null> {
+    const room = this.rooms.get(roomId);
+    if (!room?.roster.has(signal.to)) return null;
+    const mailbox = this.mailbox(roomId, signal.to);
+    const entry = mailbox.log.append(signal, ++this.order, this.now(), this.options.mailboxEvents);
+    for (const sub of mailbox.subscribers) {
+      sub.mailboxSeq = entry.seq;
+      sub.feed.push(this.stamp(sub, entry));
+    }
+    return { id: `${mailbox.log.epoch}.${entry.seq.toString(36)}`, at: entry.at };
+  }
+
+  async join(roomId: string, peer: PeerInfo): Promise<boolean> {
+    const room = this.room(roomId);
+    if (room.roster.has(peer.id)) return false;
+    room.roster.set(peer.id, peer);
+    this.claims.delete(`${roomId}/${peer.id}`);
+    this.announce(room, { kind: SignalKind.PeerConnected, peer });
+    return true;
+  }
+
+  async leave(roomId: string, peerId: string, reason: LeaveReason): Promise<boolean> {
+    const room = this.rooms.get(roomId);
+    const peer = room?.roster.get(peerId);
+    if (!room || !peer) return false;
+    room.roster.delete(peerId);
+    this.announce(room, { kind: SignalKind.PeerDisconnected, peer, reason });
+    return true;
+  }
+
+  async roster(roomId: string): Promise<PeerInfo[]> {
+    return [...(this.rooms.get(roomId)?.roster.values() ?? [])];
+  }
+
+  async claim(address: PeerAddress, ttlMs: number): Promise<boolean> {
+    const key = `${address.room}/${address.peer}`;
+    const now = this.now();
+    if (this.rooms.get(address.room)?.roster.has(address.peer)) return false;
+    if ((this.claims.get(key) ?? 0) > now) return false;
+    this.claims.set(key, now + ttlMs);
+    return true;
+  }
+
+  async open(self: PeerInfo & { room: string }, after: string | null): Promise<Feed> {
+    const room = this.room(self.room);
+    const mailbox = this.mailbox(self.room, self.id);
+    const from = after === null ? null : decodeCursor(after);
+    const resumed =
+      from !== null && mailbox.log.covers(from.mailboxEpoch, from.mailboxSeq) && room.log.covers(from.roomEpoch, from.roomSeq);
+    const feed = new Feed(this.options.maxQueuedPerSubscriber);
+    const sub: Subscriber = {
+      self: self.id,
+      feed,
+      mailbox: mailbox.log,
+      room,
+      mailboxSeq: resumed ? from.mailboxSeq : mailbox.log.seq,
+      roomSeq: resumed ? from.roomSeq : room.log.seq,
+    };
+    feed.push({
+      kind: SignalKind.Welcome,
+      self: { id: self.id, name: self.name },
+      room: self.room,
+      peers: [...room.roster.values()].filter((p) => p.id !== self.id),
+      resumed,
+      cursor: encodeCursor(this.position(sub)),
+      at: this.now(),
+    });
+    if (resumed) this.replay(sub);
+    mailbox.subscribers.add(sub);
+    room.subscribers.add(sub);
+    feed.onClose(() => {
+      mailbox.subscribers.delete(sub);
+      room.subscribers.delete(sub);
+    });
+    return feed;
+  }
+
+  ready(): boolean {
+    return !this.closed;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    for (const room of this.rooms.values()) for (const sub of room.subscribers) sub.feed.end();
+  }
+
+  private replay(sub: Subscriber): void {
+    const direct = sub.mailbox.after(sub.mailboxSeq).map((e) => ({ e, mailbox: true }));
+    const presence = sub.room.log.after(sub.roomSeq).map((e) => ({ e, mailbox: false }));
+    const merged = [...direct, ...presence].sort((a, b) => a.e.order - b.e.order);
+    for (const { e, mailbox } of merged) {
+      if (mailbox) sub.mailboxSeq = e.seq;
+      else sub.roomSeq = e.seq;
+      if (mailbox || !this.isAbout(sub, e.body as PresenceSignal)) sub.feed.push(this.stamp(sub, e));
+    }
+  }
+
+  private announce(room: Room, body: PresenceSignal): void {
+    const entry = room.log.append(body, ++this.order, this.now(), this.options.roomLogEvents);
+    for (const sub of room.subscribers) {
+      sub.roomSeq = entry.seq;
+      if (!this.isAbout(sub, body)) sub.feed.push(this.stamp(sub, entry));
+    }
+  }
+
+  private isAbout(sub: Subscriber, body: PresenceSignal): boolean {
+    return body.peer.id === sub.self;
+  }
+
+  private stamp(sub: Subscriber, entry: Stored<DirectSignal | PresenceSignal>): SignalEvent {
+    return { ...entry.body, cursor: encodeCursor(this.position(sub)), at: entry.at };
+  }
+
+  private position(sub: Subscriber): Position {
+    return { mailboxEpoch: sub.mailbox.epoch, mailboxSeq: sub.mailboxSeq, roomEpoch: sub.room.log.epoch, roomSeq: sub.roomSeq };
+  }
+
+  private newEpoch(): string {
+    return `${this.boot}-${(++this.epochs).toString(36)}`;
+  }
+
+  private room(roomId: string): Room {
+    let room = this.rooms.get(roomId);
+    if (!room) {
+      room = { roster: new Map(), log: new Log(this.newEpoch()), subscribers: new Set() };
+      this.rooms.set(roomId, room);
+    }
+    return room;
+  }
+
+  private mailbox(roomId: string, peerId: string): Mailbox {
+    const key = `${roomId}/${peerId}`;
+    let mailbox = this.mailboxes.get(key);
+    if (!mailbox) {
+      mailbox = { log: new Log(this.newEpoch()), subscribers: new Set() };
+      this.mailboxes.set(key, mailbox);
+    }
+    return mailbox;
+  }
+
+  /** Drops expired events, then forgets mailboxes, rooms and claims nobody can use any more. */
+  private sweep(): void {
+    const now = this.now();
+    const before = now - this.options.retentionMs;
+    for (const [key, mailbox] of this.mailboxes) {
+      mailbox.log.expire(before);
+      const [roomId = '', peerId = ''] = key.split('/');
+      const member = this.rooms.get(roomId)?.roster.has(peerId) ?? false;
+      if (mailbox.log.entries.length === 0 && mailbox.subscribers.size === 0 && !member) this.mailboxes.delete(key);
+    }
+    for (const [roomId, room] of this.rooms) {
+      room.log.expire(before);
+      if (room.roster.size === 0 && room.log.entries.length === 0 && room.subscribers.size === 0) this.rooms.delete(roomId);
+    }
+    for (const [key, expiresAt] of this.claims) if (expiresAt <= now) this.claims.delete(key);
+  }
+}

@@ -1,0 +1,203 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import {
+  DEFAULT_GRACE_MS,
+  DEFAULT_MAILBOX_EVENTS,
+  DEFAULT_MAILBOX_TTL_MS,
+  DEFAULT_ROOM_LOG_EVENTS,
+  DEFAULT_SESSION_TTL_S,
+} from './protocol';
+
+/** Everything the gateway reads from its environment, validated once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Unset: the embedded in-memory broker. */
+  redisUrl: string | undefined;
+  /** HS256 secret for session tokens. */
+  signalingSecret: string;
+  /** True when no secret was configured and a random one was made for this process. */
+  signalingSecretGenerated: boolean;
+  jwksUrl: string | undefined;
+  apiKey: string | undefined;
+  guestSessions: boolean;
+  allowedOrigins: string[];
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  stunUrls: string[];
+  turnUrls: string[];
+  turnSecret: string | undefined;
+  turnTtlS: number;
+  graceMs: number;
+  mailboxEvents: number;
+  mailboxTtlMs: number;
+  roomLogEvents: number;
+  sessionTtlS: number;
+  rateLimitSdpPerS: number;
+  rateLimitIcePerS: number;
+  maxConnectionsPerIp: number;
+  rateLimitSessionsPerMin: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  production: boolean;
+}
+
+/** A bad environment value; the message is one line naming the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** One documented variable: the single source for validation, `--help` and `.env.example`. */
+interface Variable {
+  name: string;
+  meaning: string;
+  default: string;
+}
+
+export const VARIABLES: readonly Variable[] = [
+  { name: 'PORT', default: '4000', meaning: 'TCP port of the HTTP/WebSocket listener' },
+  { name: 'HOST', default: '0.0.0.0', meaning: 'address to listen on' },
+  { name: 'REDIS_URL', default: '', meaning: 'redis://… to share state between instances; unset: embedded memory broker' },
+  { name: 'SIGNALING_SECRET', default: '', meaning: 'HS256 secret for session tokens (random per process in development)' },
+  { name: 'SIGNALING_JWKS_URL', default: '', meaning: 'JWKS URL for RS/ES-signed session tokens' },
+  { name: 'SIGNALING_API_KEY', default: '', meaning: 'x-api-key that allows createSession when guest sessions are off' },
+  { name: 'GUEST_SESSIONS', default: 'true (false in production)', meaning: 'allow createSession without credentials' },
+  { name: 'ALLOWED_ORIGINS', default: '', meaning: 'comma list of browser origins allowed (empty: any)' },
+  { name: 'TLS_CERT_FILE', default: '', meaning: 'PEM certificate: serve HTTPS and WSS' },
+  { name: 'TLS_KEY_FILE', default: '', meaning: 'PEM private key for TLS_CERT_FILE' },
+  { name: 'STUN_URLS', default: '', meaning: 'comma list of stun: URLs returned by iceServers' },
+  { name: 'TURN_URLS', default: '', meaning: 'comma list of turn:/turns: URLs returned by iceServers' },
+  { name: 'TURN_SECRET', default: '', meaning: 'coturn use-auth-secret for ephemeral TURN credentials' },
+  { name: 'TURN_TTL_S', default: '300', meaning: 'lifetime of TURN credentials in seconds' },
+  { name: 'GRACE_MS', default: String(DEFAULT_GRACE_MS), meaning: 'how long a peer whose socket dropped stays in the room' },
+  { name: 'MAILBOX_EVENTS', default: String(DEFAULT_MAILBOX_EVENTS), meaning: 'events kept per peer for resume' },
+  { name: 'MAILBOX_TTL_MS', default: String(DEFAULT_MAILBOX_TTL_MS), meaning: 'how long events are kept for resume' },
+  { name: 'SESSION_TTL_S', default: String(DEFAULT_SESSION_TTL_S), meaning: 'lifetime of minted session tokens' },
+  { name: 'RATE_LIMIT_SDP_PER_S', default: '5', meaning: 'offers+answers per peer per second (0: off)' },
+  { name: 'RATE_LIMIT_ICE_PER_S', default: '50', meaning: 'ICE candidates per peer per second (0: off)' },
+  { name: 'MAX_CONNECTIONS_PER_IP', default: '200', meaning: 'concurrent WebSocket connections per IP (0: off)' },
+  { name: 'RATE_LIMIT_SESSIONS_PER_MIN', default: '60', meaning: 'guest sessions per IP per minute (0: off)' },
+  { name: 'LOG_LEVEL', default: 'info', meaning: 'fatal|error|warn|info|debug|trace|silent' },
+  { name: 'NODE_ENV', default: 'development', meaning: 'production turns guest sessions off and requires a secret' },
+];
+
+const MIN_SECRET_CHARS = 32;
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const commaList = optionalString.transform((v) =>
+  v === undefined ? [] : v.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+);
+
+function count(fallback: number, max = Number.MAX_SAFE_INTEGER) {
+  return optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number')
+      .transform(Number)
+      .pipe(z.number().int().min(0).max(max))
+      .optional()
+      .transform((v) => v ?? fallback),
+  );
+}
+
+const bool = optionalString.pipe(z.enum(['true', 'false', '1', '0']).optional()).transform((v) =>
+  v === undefined ? undefined : v === 'true' || v === '1',
+);
+
+const url = (protocols: readonly string[]) =>
+  optionalString.refine(
+    (v) => {
+      if (v === undefined) return true;
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL (${protocols.join(' or ')})` },
+  );
+
+const envSchema = z.object({
+  PORT: count(4000, 65535),
+  HOST: optionalString.transform((v) => v ?? '0.0.0.0'),
+  REDIS_URL: url(['redis:', 'rediss:']),
+  SIGNALING_SECRET: optionalString.refine((v) => v === undefined || v.length >= MIN_SECRET_CHARS, {
+    message: `must be at least ${MIN_SECRET_CHARS} characters`,
+  }),
+  SIGNALING_JWKS_URL: url(['http:', 'https:']),
+  SIGNALING_API_KEY: optionalString,
+  GUEST_SESSIONS: bool,
+  ALLOWED_ORIGINS: commaList,
+  TLS_CERT_FILE: optionalString,
+  TLS_KEY_FILE: optionalString,
+  STUN_URLS: commaList.refine((l) => l.every((u) => /^stuns?:/.test(u)), { message: 'each URL must start with stun: or stuns:' }),
+  TURN_URLS: commaList.refine((l) => l.every((u) => /^turns?:/.test(u)), { message: 'each URL must start with turn: or turns:' }),
+  TURN_SECRET: optionalString,
+  TURN_TTL_S: count(300),
+  GRACE_MS: count(DEFAULT_GRACE_MS),
+  MAILBOX_EVENTS: count(DEFAULT_MAILBOX_EVENTS),
+  MAILBOX_TTL_MS: count(DEFAULT_MAILBOX_TTL_MS),
+  SESSION_TTL_S: count(DEFAULT_SESSION_TTL_S),
+  RATE_LIMIT_SDP_PER_S: count(5),
+  RATE_LIMIT_ICE_PER_S: count(50),
+  MAX_CONNECTIONS_PER_IP: count(200),
+  RATE_LIMIT_SESSIONS_PER_MIN: count(60),
+  LOG_LEVEL: optionalString.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
+  NODE_ENV: optionalString,
+});
+
+/**
+ * Reads and validates the environment. Throws {@link ConfigError} whose message names the first bad
+ * variable, so `npm start` can stop with one clear line.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'environment');
+    throw new ConfigError(`${name}=${JSON.stringify(env[name] ?? '')} is invalid: ${issue?.message ?? 'bad value'}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (production && e.SIGNALING_SECRET === undefined && e.SIGNALING_JWKS_URL === undefined) {
+    throw new ConfigError('SIGNALING_SECRET is required in production (or set SIGNALING_JWKS_URL)');
+  }
+  if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
+    throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
+  if (e.TURN_URLS.length > 0 && e.TURN_SECRET === undefined) {
+    throw new ConfigError('TURN_SECRET is required when TURN_URLS is set');
+  }
+  if (e.MAILBOX_EVENTS === 0) throw new ConfigError('MAILBOX_EVENTS must be at least 1');
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL,
+    signalingSecret: e.SIGNALING_SECRET ?? randomBytes(32).toString('base64url'),
+    signalingSecretGenerated: e.SIGNALING_SECRET === undefined,
+    jwksUrl: e.SIGNALING_JWKS_URL,
+    apiKey: e.SIGNALING_API_KEY,
+    guestSessions: e.GUEST_SESSIONS ?? !production,
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    tlsCertFile: e.TLS_CERT_FILE,
+    tlsKeyFile: e.TLS_KEY_FILE,
+    stunUrls: e.STUN_URLS,
+    turnUrls: e.TURN_URLS,
+    turnSecret: e.TURN_SECRET,
+    turnTtlS: e.TURN_TTL_S,
+    graceMs: e.GRACE_MS,
+    mailboxEvents: e.MAILBOX_EVENTS,
+    mailboxTtlMs: e.MAILBOX_TTL_MS,
+    roomLogEvents: Math.max(DEFAULT_ROOM_LOG_EVENTS, e.MAILBOX_EVENTS),
+    sessionTtlS: e.SESSION_TTL_S,
+    rateLimitSdpPerS: e.RATE_LIMIT_SDP_PER_S,
+    rateLimitIcePerS: e.RATE_LIMIT_ICE_PER_S,
+    maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+    rateLimitSessionsPerMin: e.RATE_LIMIT_SESSIONS_PER_MIN,
+    logLevel: e.LOG_LEVEL ?? 'info',
+    production,
+  };
+}

@@ -1,0 +1,16 @@
+import type { Logger } from 'pino';
+import type { TokenService } from './auth/tokens';
+import type { Broker } from './broker/broker';
+import type { Config } from './config';
+import type { ConnectionRegistry } from './presence/connections';
+import type { Presence } from './presence/presence';
+
+/** The gateway's transport-free parts, shared by every request on every transport. */
+export interface Core {
+  config: Config;
+  log: Logger;
+  broker: Broker;
+  presence: Presence;
+  tokens: TokenService;
+  connections: ConnectionRegistry;
+}

@@ -1,0 +1,57 @@
+import type { LeaveReason, SignalKind } from './protocol';
+
+/** A peer as others see it. */
+export interface PeerInfo {
+  id: string;
+  name: string | null;
+}
+
+/** Where a peer lives: one token = one peer in one room. */
+export interface PeerAddress {
+  room: string;
+  peer: string;
+}
+
+export interface IceCandidateData {
+  candidate: string;
+  sdpMid: string | null;
+  sdpMLineIndex: number | null;
+  usernameFragment: string | null;
+}
+
+/** What a sender hands the broker for one recipient's mailbox. `from` is always the sender's token `sub`. */
+export type DirectSignal =
+  | { kind: typeof SignalKind.Offer; from: string; to: string; sdp: string }
+  | { kind: typeof SignalKind.Answer; from: string; to: string; sdp: string }
+  | { kind: typeof SignalKind.IceCandidate; from: string; to: string; candidate: IceCandidateData };
+
+/** Stored once per room and fanned out to every member but the one it is about. */
+export type PresenceSignal =
+  | { kind: typeof SignalKind.PeerConnected; peer: PeerInfo }
+  | { kind: typeof SignalKind.PeerDisconnected; peer: PeerInfo; reason: LeaveReason };
+
+export interface WelcomeSignal {
+  kind: typeof SignalKind.Welcome;
+  self: PeerInfo;
+  room: string;
+  /** The other peers connected (or in grace) when the subscription started. */
+  peers: PeerInfo[];
+  /** False when the requested cursor was no longer in the mailbox: renegotiate. */
+  resumed: boolean;
+}
+
+/** Position in the stream delivered to one peer; opaque to clients. */
+export interface Stamped {
+  cursor: string;
+  /** Epoch milliseconds at which the gateway accepted the event. */
+  at: number;
+}
+
+/** Everything `signals` and `pollSignals` deliver. */
+export type SignalEvent = (DirectSignal | PresenceSignal | WelcomeSignal) & Stamped;
+
+/** The sender's receipt for an accepted signal. */
+export interface Delivery {
+  id: string;
+  at: number;
+}

@@ -1,0 +1,46 @@
+import type { CloseCode } from '../protocol';
+
+/** A live connection of one peer that the gateway can end: a WebSocket, or an SSE/poll stream. */
+export interface ConnectionHandle {
+  /** Ends the connection; on WebSocket, closes with `code`. */
+  end(code: CloseCode, reason: string): void;
+}
+
+/**
+ * Which connection currently speaks for each peer on this instance. One token = one peer, so a newer
+ * connection replaces the older one (which is told {@link CloseCode.Replaced}); that is how a client
+ * that lost its socket takes its place back without waiting for the old socket to time out.
+ */
+export class ConnectionRegistry {
+  private readonly byPeer = new Map<string, ConnectionHandle>();
+
+  /** Makes `handle` the peer's connection; returns the one it replaced, already told to end. */
+  register(peerKey: string, handle: ConnectionHandle, replacedCode: CloseCode, reason: string): ConnectionHandle | undefined {
+    const previous = this.byPeer.get(peerKey);
+    this.byPeer.set(peerKey, handle);
+    if (previous && previous !== handle) previous.end(replacedCode, reason);
+    return previous;
+  }
+
+  /** Forgets `handle` if it is still the peer's connection. */
+  unregister(peerKey: string, handle: ConnectionHandle): void {
+    if (this.byPeer.get(peerKey) === handle) this.byPeer.delete(peerKey);
+  }
+
+  /** Ends the peer's connection, if any (leaveRoom, shutdown). */
+  end(peerKey: string, code: CloseCode, reason: string): void {
+    const handle = this.byPeer.get(peerKey);
+    if (!handle) return;
+    this.byPeer.delete(peerKey);
+    handle.end(code, reason);
+  }
+
+  endAll(code: CloseCode, reason: string): void {
+    for (const handle of this.byPeer.values()) handle.end(code, reason);
+    this.byPeer.clear();
+  }
+
+  get size(): number {
+    return this.byPeer.size;
+  }
+}

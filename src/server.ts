@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import type { GatewayContext } from './api/context';
+import { schema } from './api/schema';
+import { TokenService } from './auth/tokens';
+import type { Broker } from './broker/broker';
+import { MemoryBroker } from './broker/memory';
+import { ConfigError, type Config } from './config';
+import type { Core } from './core';
+import { createLogger } from './logger';
+import { demoPage } from './pages/demo';
+import { ConnectionRegistry } from './presence/connections';
+import { Presence } from './presence/presence';
+import { CloseCode, ErrorCode, MAX_SUBSCRIBER_QUEUE_EVENTS, MAX_WS_PAYLOAD_BYTES } from './protocol';
+import { buildContext, type WsInitialContext } from './transport/context';
+import { attachWebSocket } from './transport/websocket';
+
+export const GRAPHQL_PATH = '/graphql';
+/** Largest HTTP request body accepted; GraphQL documents and signals are far smaller. */
+export const MAX_HTTP_BODY_BYTES = MAX_WS_PAYLOAD_BYTES;
+
+export interface Gateway {
+  /** `http(s)://host:port` as bound (port resolved when 0 was asked). */
+  url: string;
+  port: number;
+  core: Core;
+  /** Stops accepting, ends every connection (WebSocket close 1001) and releases the broker. */
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  log?: Logger;
+  broker?: Broker;
+}
+
+function createBroker(config: Config): Broker {
+  if (config.redisUrl !== undefined) {
+    throw new ConfigError('REDIS_URL is set but this build has no Redis broker yet; unset it to use the embedded broker');
+  }
+  return new MemoryBroker({
+    mailboxEvents: config.mailboxEvents,
+    roomLogEvents: config.roomLogEvents,
+    retentionMs: config.mailboxTtlMs,
+    maxQueuedPerSubscriber: MAX_SUBSCRIBER_QUEUE_EVENTS,
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+/** Builds and starts a gateway: HTTP (or HTTPS), yoga on /graphql for HTTP and SSE, graphql-ws on the same path. */
+export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+  const log = options.log ?? createLogger(config);
+  const broker = options.broker ?? createBroker(config);
+  const core: Core = {
+    config,
+    log,
+    broker,
+    presence: new Presence(broker, config.graceMs, log),
+    tokens: new TokenService({ secret: config.signalingSecret, jwksUrl: config.jwksUrl }),
+    connections: new ConnectionRegistry(),
+  };
+
+  const yogaLog = log.child({ component: 'yoga' });
+  const yoga = createYoga<Record<string, unknown>, GatewayContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    landingPage: false,
+    graphiql: config.production
+      ? false
+      : { title: 'Switchboard', defaultQuery: 'mutation {\n  createSession(room: "demo", name: "alice") { token peerId expiresAt }\n}\n' },
+    renderGraphiQL,
+    maskedErrors: { isDev: false },
+    cors: config.allowedOrigins.length > 0 ? { origin: config.allowedOrigins, credentials: true } : undefined,
+    logging: {
+      debug: (...args) => yogaLog.debug(args.map(String).join(' ')),
+      info: (...args) => yogaLog.info(args.map(String).join(' ')),
+      warn: (...args) => yogaLog.warn(args.map(String).join(' ')),
+      error: (...args) => yogaLog.error(args.map(String).join(' ')),
+    },
+    context: (initial) => buildContext(core, initial as { request?: Request } & Partial<WsInitialContext>),
+  });
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/readyz') return sendJson(res, broker.ready() ? 200 : 503, { broker: broker.ready() ? 'ready' : 'unavailable' });
+    if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(demoPage(GRAPHQL_PATH));
+      return;
+    }
+    if (path !== GRAPHQL_PATH) return sendJson(res, 404, { error: 'not found', endpoints: [GRAPHQL_PATH, '/healthz', '/readyz'] });
+    if (Number(req.headers['content-length'] ?? 0) > MAX_HTTP_BODY_BYTES) {
+      return sendJson(res, 413, {
+        errors: [{ message: `request body exceeds ${MAX_HTTP_BODY_BYTES} bytes`, extensions: { code: ErrorCode.PayloadTooLarge } }],
+      });
+    }
+    void yoga(req, res);
+  };
+
+  const server: Server =
+    config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined
+      ? createHttpsServer({ cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }, handle)
+      : createHttpServer(handle);
+
+  const ws = attachWebSocket(server, core, yoga, GRAPHQL_PATH);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const scheme = config.tlsCertFile === undefined ? 'http' : 'https';
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `${scheme}://${host}:${port}`,
+    port,
+    core,
+    close: () => {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        core.connections.endAll(CloseCode.GoingAway, 'server shutting down');
+        await ws.close();
+        server.closeAllConnections();
+        core.presence.close();
+        await broker.close();
+        await stopped;
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,147 @@
+import { GraphQLError, type ExecutionArgs, getOperationAST } from 'graphql';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { OperationResult } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { TokenError, type Identity } from '../auth/tokens';
+import type { Core } from '../core';
+import type { ConnectionHandle } from '../presence/connections';
+import { peerKey } from '../presence/presence';
+import { CloseCode, MAX_WS_PAYLOAD_BYTES } from '../protocol';
+import type { WsInitialContext } from './context';
+
+/** What yoga contributes to an operation, whichever transport carries it. */
+export interface Enveloped {
+  getEnveloped: (initial: WsInitialContext) => {
+    schema: ExecutionArgs['schema'];
+    parse: (source: string) => ExecutionArgs['document'];
+    validate: (schema: ExecutionArgs['schema'], document: ExecutionArgs['document']) => readonly GraphQLError[];
+    contextFactory: () => unknown;
+    execute: (args: ExecutionArgs) => OperationResult;
+    subscribe: (args: ExecutionArgs) => OperationResult;
+  };
+}
+
+/** One socket's state: whom it speaks for, and operations whose replies must go out before a close. */
+export interface WsSession {
+  identity: Identity;
+  handle: ConnectionHandle;
+  /** Ids of queries and mutations still running on this socket. */
+  running: Set<string>;
+  pendingClose: { code: number; reason: string } | null;
+}
+
+interface Roots {
+  execute: (args: ExecutionArgs) => OperationResult;
+  subscribe: (args: ExecutionArgs) => OperationResult;
+}
+
+/** onSubscribe puts yoga's enveloped execute/subscribe in rootValue, as graphql-ws's yoga recipe does. */
+function rootsOf(args: ExecutionArgs): Roots {
+  const roots = args.rootValue;
+  if (typeof roots === 'object' && roots !== null && 'execute' in roots && 'subscribe' in roots) return roots as Roots;
+  throw new Error('operation was not prepared by onSubscribe');
+}
+
+/**
+ * graphql-ws on the gateway's HTTP server. Auth happens once at connection init (invalid or expired
+ * token: 4403); every operation then runs through yoga's envelop so all plugins apply, as on HTTP.
+ */
+export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped, path: string): { close(): Promise<void> } {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD_BYTES });
+  const sessions = new WeakMap<WebSocket, WsSession>();
+  const allowed = core.config.allowedOrigins;
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const origin = request.headers.origin;
+    if (url.pathname !== path) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    if (allowed.length > 0 && origin !== undefined && !allowed.includes(origin)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  };
+  server.on('upgrade', onUpgrade);
+
+  const graphqlWs = useServer<Record<string, unknown> | undefined, { socket: WebSocket; request: IncomingMessage }>(
+    {
+      onConnect: async (ctx) => {
+        const token = ctx.connectionParams?.['authToken'];
+        if (typeof token !== 'string') return false;
+        let identity: Identity;
+        try {
+          identity = await core.tokens.verify(token);
+        } catch (error) {
+          if (error instanceof TokenError) return false;
+          throw error;
+        }
+        const socket = ctx.extra.socket;
+        const session: WsSession = {
+          identity,
+          running: new Set(),
+          pendingClose: null,
+          handle: {
+            end: (code, reason) => {
+              if (session.running.size > 0) session.pendingClose = { code, reason };
+              else socket.close(code, reason);
+            },
+          },
+        };
+        sessions.set(socket, session);
+        core.connections.register(peerKey(identity.room, identity.peerId), session.handle, CloseCode.Replaced, 'replaced by a newer connection');
+        return true;
+      },
+      onClose: (ctx) => {
+        const session = sessions.get(ctx.extra.socket);
+        if (session) core.connections.unregister(peerKey(session.identity.room, session.identity.peerId), session.handle);
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        const session = sessions.get(ctx.extra.socket);
+        if (!session) return [new GraphQLError('connection not initialised')];
+        const { schema, parse, validate, contextFactory, execute, subscribe } = yoga.getEnveloped({ ws: session, params: payload });
+        let document: ExecutionArgs['document'];
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError('the query could not be parsed')];
+        }
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') session.running.add(id);
+        const args: ExecutionArgs = {
+          schema,
+          document,
+          operationName: payload.operationName ?? null,
+          variableValues: payload.variables ?? null,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe } satisfies Roots,
+        };
+        return args;
+      },
+      onComplete: (ctx, id) => {
+        const session = sessions.get(ctx.extra.socket);
+        if (!session || !session.running.delete(id)) return;
+        const pending = session.pendingClose;
+        // The reply is already written; the close waits until the complete message follows it.
+        if (pending && session.running.size === 0) setImmediate(() => ctx.extra.socket.close(pending.code, pending.reason));
+      },
+      execute: (args) => rootsOf(args).execute(args),
+      subscribe: (args) => rootsOf(args).subscribe(args),
+    },
+    wss,
+  );
+
+  return {
+    close: async () => {
+      server.off('upgrade', onUpgrade);
+      for (const client of wss.clients) client.close(CloseCode.GoingAway, 'server shutting down');
+      await graphqlWs.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
