@@ -1,0 +1,110 @@
+import { createClient, type Client } from 'graphql-ws';
+import { createClient as createSseClient } from 'graphql-sse';
+import WebSocket from 'ws';
+import { CREATE_SESSION, SIGNALS_SUBSCRIPTION } from '../../client/operations';
+import type { Session, Signal } from '../../client/types';
+import { Inbox } from './inbox';
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  data?: T | null;
+  errors?: Array<{ message: string; extensions?: { code?: string; [k: string]: unknown } }>;
+}
+
+/** One GraphQL request over HTTP POST. */
+export async function http<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  options: { token?: string; headers?: Record<string, string> } = {},
+): Promise<GraphQLResponse<T>> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
+  if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
+  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  return (await res.json()) as GraphQLResponse<T>;
+}
+
+/** The `extensions.code` of the first error, or 'OK' when there was none. */
+export function codeOf(response: GraphQLResponse<unknown>): string {
+  return response.errors?.[0]?.extensions?.code ?? 'OK';
+}
+
+export async function createSession(url: string, room: string, peerId?: string, name?: string): Promise<Session> {
+  const res = await http<{ createSession: Session }>(url, CREATE_SESSION, { room, peerId, name });
+  if (!res.data?.createSession) throw new Error(`createSession failed: ${JSON.stringify(res.errors)}`);
+  return res.data.createSession;
+}
+
+export interface WsPeer {
+  client: Client;
+  /** Close events of the underlying socket, in order. */
+  closes: Inbox<{ code: number; reason: string }>;
+  /** Runs one query or mutation over this socket. */
+  request<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /** Subscribes to signals; events arrive in the returned inbox. */
+  signals(after?: string): { events: Inbox<Signal>; stop: () => void };
+  dispose(): Promise<void>;
+}
+
+/** A graphql-ws client on a real socket, without retries so tests see every close. */
+export function wsPeer(wsUrl: string, token: string | undefined): WsPeer {
+  const closes = new Inbox<{ code: number; reason: string }>('ws closes');
+  const client = createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: token === undefined ? {} : { authToken: token },
+    retryAttempts: 0,
+    lazy: false,
+    onNonLazyError: () => undefined,
+    on: { closed: (e) => { const ev = e as { code: number; reason: string }; closes.push({ code: ev.code, reason: String(ev.reason) }); } },
+  });
+  return {
+    client,
+    closes,
+    request: <T>(query: string, variables: Record<string, unknown> = {}) =>
+      new Promise<GraphQLResponse<T>>((resolve, reject) => {
+        let result: GraphQLResponse<T> | null = null;
+        client.subscribe<T>(
+          { query, variables },
+          {
+            next: (value) => { result = value as GraphQLResponse<T>; },
+            error: (error) => (Array.isArray(error) ? resolve({ errors: error }) : reject(error instanceof Error ? error : new Error(JSON.stringify(error)))),
+            complete: () => (result ? resolve(result) : reject(new Error('completed without a result'))),
+          },
+        );
+      }),
+    signals: (after?: string) => {
+      const events = new Inbox<Signal>('ws signals');
+      const stop = client.subscribe<{ signals: Signal }>(
+        { query: SIGNALS_SUBSCRIPTION, variables: after === undefined ? {} : { after } },
+        {
+          next: (value) => {
+            if (value.data?.signals) events.push(value.data.signals);
+            else events.fail(new Error(`signals error: ${JSON.stringify(value.errors)}`));
+          },
+          error: (error) => events.fail(new Error(`signals ended: ${JSON.stringify(error)}`)),
+          complete: () => events.fail(new Error('signals completed')),
+        },
+      );
+      return { events, stop };
+    },
+    dispose: () => client.dispose() as Promise<void>,
+  };
+}
+
+/** Subscribes to signals over Server-Sent Events (yoga's GraphQL over SSE, distinct connections). */
+export function sseSignals(httpUrl: string, token: string, after?: string): { events: Inbox<Signal>; stop: () => void } {
+  const events = new Inbox<Signal>('sse signals');
+  const client = createSseClient({ url: httpUrl, headers: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+  const stop = client.subscribe<{ signals: Signal }>(
+    { query: SIGNALS_SUBSCRIPTION, variables: after === undefined ? {} : { after } },
+    {
+      next: (value) => {
+        if (value.data?.signals) events.push(value.data.signals);
+        else events.fail(new Error(`signals error: ${JSON.stringify(value.errors)}`));
+      },
+      error: (error) => events.fail(new Error(`sse ended: ${String(error)}`)),
+      complete: () => events.fail(new Error('sse completed')),
+    },
+  );
+  return { events, stop: () => { stop(); client.dispose(); } };
+}

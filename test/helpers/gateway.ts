@@ -1,0 +1,20 @@
+import { loadConfig, type Config } from '../../src/config';
+import { createGateway, type Gateway } from '../../src/server';
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+
+/** A config for an in-process gateway on a free loopback port, silent, with the test secret. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ PORT: '0', HOST: '127.0.0.1', SIGNALING_SECRET: TEST_SECRET, LOG_LEVEL: 'silent', ...env });
+}
+
+export interface TestGateway extends Gateway {
+  httpUrl: string;
+  wsUrl: string;
+}
+
+/** Starts a real gateway on a real port; close it in afterAll/afterEach. */
+export async function startGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const gateway = await createGateway(testConfig(env));
+  return { ...gateway, httpUrl: `${gateway.url}/graphql`, wsUrl: `${gateway.url.replace(/^http/, 'ws')}/graphql` };
+}
