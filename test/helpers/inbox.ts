@@ -13,11 +13,16 @@ export class Inbox<T> {
   private readonly pending: T[] = [];
   private readonly waiters: Waiter<T>[] = [];
   private failure: Error | null = null;
+  private listener: ((item: T) => void) | null = null;
 
   constructor(private readonly label = 'inbox') {}
 
   push(item: T): void {
     this.all.push(item);
+    if (this.listener) {
+      this.listener(item);
+      return;
+    }
     const index = this.waiters.findIndex((w) => w.match(item));
     const waiter = index >= 0 ? this.waiters.splice(index, 1)[0] : undefined;
     if (waiter) {
@@ -58,6 +63,12 @@ export class Inbox<T> {
       };
       this.waiters.push(waiter);
     });
+  }
+
+  /** Hands every unread and future item to `listener` instead of queueing it. */
+  listen(listener: (item: T) => void): void {
+    this.listener = listener;
+    for (const item of this.pending.splice(0)) listener(item);
   }
 
   /** Unread items, removed from the inbox. */
