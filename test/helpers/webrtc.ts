@@ -42,7 +42,7 @@ function wire(pc: RTCPeerConnection, port: SignalingPort, remote: string, errors
           await pc.setRemoteDescription({ type: 'answer', sdp: signal.sdp });
         } else if (signal.__typename === 'IceCandidate' && signal.from === remote && signal.candidate.candidate !== '') {
           const { candidate, sdpMid, sdpMLineIndex } = signal.candidate;
-          await pc.addIceCandidate({ candidate, sdpMid: sdpMid ?? undefined, sdpMLineIndex: sdpMLineIndex ?? undefined });
+          await pc.addIceCandidate({ candidate, sdpMid, sdpMLineIndex });
         }
       })
       .catch((e: Error) => {
