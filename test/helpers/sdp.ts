@@ -3,7 +3,7 @@ export function fakeSdp(tag: string): string {
   const fingerprint = Array.from({ length: 32 }, (_, i) => ((i * 7 + tag.length) % 256).toString(16).padStart(2, '0').toUpperCase()).join(':');
   return [
     'v=0',
-    `o=- ${Date.now()} 2 IN IP4 127.0.0.1`,
+    `o=- ${1000 + tag.length} 2 IN IP4 127.0.0.1`,
     `s=${tag}`,
     't=0 0',
     'a=group:BUNDLE 0',

@@ -1,0 +1,40 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../src/config';
+
+const root = join(__dirname, '..');
+
+describe('configuration', () => {
+  it('has working defaults for development', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 4000, host: '0.0.0.0', guestSessions: true, graceMs: 10_000, signalingSecretGenerated: true });
+  });
+
+  it.each([
+    ['PORT', { PORT: 'abc' }],
+    ['PORT', { PORT: '70000' }],
+    ['REDIS_URL', { REDIS_URL: 'http://nope' }],
+    ['GRACE_MS', { GRACE_MS: '-5' }],
+    ['GUEST_SESSIONS', { GUEST_SESSIONS: 'maybe' }],
+    ['SIGNALING_SECRET', { SIGNALING_SECRET: 'short' }],
+    ['STUN_URLS', { STUN_URLS: 'http://stun.example' }],
+    ['SIGNALING_SECRET', { NODE_ENV: 'production' }],
+  ])('names %s when it is bad', (name, env) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^${name}`));
+  });
+
+  it('production turns guest sessions off', () => {
+    expect(loadConfig({ NODE_ENV: 'production', SIGNALING_SECRET: 'x'.repeat(32) }).guestSessions).toBe(false);
+  });
+
+  it('npm start stops with one line naming a bad variable', () => {
+    const run = spawnSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'src', 'main.ts')], {
+      env: { ...process.env, PORT: 'not-a-port' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^switchboard: PORT="not-a-port" is invalid/)]);
+  });
+});
