@@ -10,12 +10,13 @@ import { schema } from './api/schema';
 import { TokenService } from './auth/tokens';
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memory';
-import { ConfigError, type Config } from './config';
+import { RedisBroker } from './broker/redis';
+import type { Config } from './config';
 import type { Core } from './core';
 import { createLogger } from './logger';
 import { demoPage } from './pages/demo';
 import { ConnectionRegistry } from './presence/connections';
-import { Presence } from './presence/presence';
+import { peerKey, Presence } from './presence/presence';
 import { CloseCode, ErrorCode, MAX_SUBSCRIBER_QUEUE_EVENTS, MAX_WS_PAYLOAD_BYTES } from './protocol';
 import { buildContext, type WsInitialContext } from './transport/context';
 import { attachWebSocket } from './transport/websocket';
@@ -38,9 +39,22 @@ export interface GatewayOptions {
   broker?: Broker;
 }
 
-function createBroker(config: Config): Broker {
+/** How long start-up waits for Redis before serving anyway with /readyz at 503 (it keeps reconnecting). */
+const REDIS_STARTUP_WAIT_MS = 5_000;
+
+async function createBroker(config: Config, log: Logger): Promise<Broker> {
   if (config.redisUrl !== undefined) {
-    throw new ConfigError('REDIS_URL is set but this build has no Redis broker yet; unset it to use the embedded broker');
+    const broker = new RedisBroker({
+      url: config.redisUrl,
+      mailboxEvents: config.mailboxEvents,
+      roomLogEvents: config.roomLogEvents,
+      retentionMs: config.mailboxTtlMs,
+      maxQueuedPerSubscriber: MAX_SUBSCRIBER_QUEUE_EVENTS,
+      log: log.child({ component: 'redis' }),
+    });
+    if (!(await broker.connected(REDIS_STARTUP_WAIT_MS))) log.warn('redis is not reachable yet; serving with /readyz at 503 until it is');
+    else log.info({ instance: broker.instanceId }, 'redis broker connected');
+    return broker;
   }
   return new MemoryBroker({
     mailboxEvents: config.mailboxEvents,
@@ -58,7 +72,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 /** Builds and starts a gateway: HTTP (or HTTPS), yoga on /graphql for HTTP and SSE, graphql-ws on the same path. */
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const log = options.log ?? createLogger(config);
-  const broker = options.broker ?? createBroker(config);
+  const broker = options.broker ?? (await createBroker(config, log));
   const core: Core = {
     config,
     log,
@@ -67,6 +81,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     tokens: new TokenService({ secret: config.signalingSecret, jwksUrl: config.jwksUrl }),
     connections: new ConnectionRegistry(),
   };
+  broker.onPeerMoved(({ room, peer }) => core.connections.end(peerKey(room, peer), CloseCode.Replaced, 'replaced by a newer connection'));
 
   const yogaLog = log.child({ component: 'yoga' });
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({

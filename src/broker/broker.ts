@@ -16,8 +16,12 @@ export interface Broker {
   send(room: string, signal: DirectSignal): Promise<Delivery | null>;
   /** Adds a peer to its room's roster; true (and a PeerConnected in the room log) when it was absent. */
   join(room: string, peer: PeerInfo): Promise<boolean>;
-  /** Removes a peer from its room's roster; true (and a PeerDisconnected) when it was present. */
-  leave(room: string, peerId: string, reason: LeaveReason): Promise<boolean>;
+  /**
+   * Removes a peer from its room's roster; true (and a PeerDisconnected) when it was present.
+   * With `scope: 'if-mine'` only while this instance still owns the peer's connection: a peer that
+   * resumed on another instance must not be removed by the grace timer of the one it left.
+   */
+  leave(room: string, peerId: string, reason: LeaveReason, scope: LeaveScope): Promise<boolean>;
   /** The peers in a room's roster, in join order. */
   roster(room: string): Promise<PeerInfo[]>;
   /**
@@ -30,10 +34,17 @@ export interface Broker {
    * position), then every event after `after` still retained, then live events; no gaps, no duplicates.
    */
   open(self: PeerInfo & { room: string }, after: string | null): Promise<Feed>;
+  /**
+   * Called when a peer connected here has connected on another instance since; the gateway ends the
+   * local connection with 4100. Never called by a single-instance broker.
+   */
+  onPeerMoved(handler: (address: PeerAddress) => void): void;
   /** True while the broker can accept and deliver events. */
   ready(): boolean;
   close(): Promise<void>;
 }
+
+export type LeaveScope = 'anywhere' | 'if-mine';
 
 /** Thrown by broker operations while the broker cannot accept events; nothing was stored. */
 export class BrokerUnavailableError extends Error {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Delivery, DirectSignal, PeerAddress, PeerInfo, PresenceSignal, SignalEvent } from '../events';
 import { type LeaveReason, SignalKind } from '../protocol';
-import type { Broker } from './broker';
+import type { Broker, LeaveScope } from './broker';
 import { Feed } from './feed';
 
 export interface MemoryBrokerOptions {
@@ -141,7 +141,7 @@ export class MemoryBroker implements Broker {
     return true;
   }
 
-  async leave(roomId: string, peerId: string, reason: LeaveReason): Promise<boolean> {
+  async leave(roomId: string, peerId: string, reason: LeaveReason, _scope: LeaveScope): Promise<boolean> {
     const room = this.rooms.get(roomId);
     const peer = room?.roster.get(peerId);
     if (!room || !peer) return false;
@@ -195,6 +195,10 @@ export class MemoryBroker implements Broker {
       room.subscribers.delete(sub);
     });
     return feed;
+  }
+
+  onPeerMoved(): void {
+    // One process: a peer can only move between connections of this instance, which the gateway handles.
   }
 
   ready(): boolean {

@@ -53,7 +53,7 @@ export class Presence {
   /** `leaveRoom`: the peer leaves at once, whatever its subscriptions. */
   async leave(peer: RoomPeer): Promise<boolean> {
     this.cancelGrace(peerKey(peer.room, peer.id));
-    const left = await this.broker.leave(peer.room, peer.id, LeaveReason.Left);
+    const left = await this.broker.leave(peer.room, peer.id, LeaveReason.Left, 'anywhere');
     if (left) this.log.info({ room: peer.room, peer: peer.id }, 'peer left');
     return left;
   }
@@ -77,7 +77,7 @@ export class Presence {
     this.live.delete(key);
     const timer = setTimeout(() => {
       this.graceTimers.delete(key);
-      this.broker.leave(peer.room, peer.id, LeaveReason.Timeout).then(
+      this.broker.leave(peer.room, peer.id, LeaveReason.Timeout, 'if-mine').then(
         (left) => left && this.log.info({ room: peer.room, peer: peer.id }, 'peer timed out'),
         (error: unknown) => this.log.warn({ room: peer.room, peer: peer.id, err: error }, 'could not announce departure'),
       );

@@ -1,0 +1,9 @@
+import { MemoryBroker } from '../src/broker/memory';
+import { brokerContract } from './broker.contract';
+
+const MAILBOX_EVENTS = 16;
+
+brokerContract('memory', async () => {
+  const broker = new MemoryBroker({ mailboxEvents: MAILBOX_EVENTS, roomLogEvents: 64, retentionMs: 120_000, maxQueuedPerSubscriber: 1024 });
+  return { broker, limits: { mailboxEvents: MAILBOX_EVENTS }, close: () => broker.close() };
+});

@@ -1,0 +1,165 @@
+import type { Broker } from '../src/broker/broker';
+import type { Feed } from '../src/broker/feed';
+import type { DirectSignal, SignalEvent } from '../src/events';
+import { LeaveReason, SignalKind } from '../src/protocol';
+import { EVENT_TIMEOUT_MS } from './helpers/inbox';
+
+export interface BrokerLimits {
+  mailboxEvents: number;
+}
+
+/** Takes the next event of a feed, failing after a bound instead of hanging. */
+async function next(feed: Feed): Promise<SignalEvent> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no event')), EVENT_TIMEOUT_MS);
+  });
+  try {
+    const result = await Promise.race([feed.next(), timeout]);
+    if (result.done) throw new Error('feed ended');
+    return result.value;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const offer = (from: string, to: string, n: number): DirectSignal => ({ kind: SignalKind.Offer, from, to, sdp: `v=0 #${n}` });
+
+/**
+ * The behaviour every Broker must have, run against each implementation with a factory that gives a
+ * fresh broker (and the limits it was built with).
+ */
+export function brokerContract(name: string, make: () => Promise<{ broker: Broker; limits: BrokerLimits; close: () => Promise<void> }>): void {
+  describe(`Broker contract: ${name}`, () => {
+    let broker: Broker;
+    let limits: BrokerLimits;
+    let close: () => Promise<void>;
+    const feeds: Feed[] = [];
+    let roomNo = 0;
+    let room: string;
+    const open = async (id: string, after: string | null = null, name: string | null = null): Promise<Feed> => {
+      const feed = await broker.open({ id, name, room }, after);
+      feeds.push(feed);
+      return feed;
+    };
+
+    beforeAll(async () => {
+      ({ broker, limits, close } = await make());
+    });
+    beforeEach(() => {
+      room = `room${++roomNo}`;
+    });
+    afterEach(() => {
+      feeds.splice(0).forEach((f) => void f.return());
+    });
+    afterAll(async () => {
+      await close();
+    });
+
+    it('refuses to send to a peer outside the room', async () => {
+      expect(await broker.send(room, offer('a', 'ghost', 1))).toBeNull();
+      await broker.join(room, { id: 'b', name: null });
+      expect(await broker.send(`${room}-other`, offer('a', 'b', 1))).toBeNull();
+    });
+
+    it('joins once, welcomes with the roster (without self) and announces to others, not to self', async () => {
+      expect(await broker.join(room, { id: 'a', name: 'Alice' })).toBe(true);
+      expect(await broker.join(room, { id: 'a', name: 'Alice' })).toBe(false);
+      const a = await open('a', null, 'Alice');
+      expect(await next(a)).toMatchObject({ kind: 'Welcome', peers: [], resumed: false, self: { id: 'a', name: 'Alice' } });
+      expect(await broker.join(room, { id: 'b', name: 'Bob' })).toBe(true);
+      const b = await open('b');
+      expect(await next(b)).toMatchObject({ kind: 'Welcome', peers: [{ id: 'a', name: 'Alice' }] });
+      expect(await next(a)).toMatchObject({ kind: 'PeerConnected', peer: { id: 'b', name: 'Bob' } });
+      expect(await broker.roster(room)).toEqual([
+        { id: 'a', name: 'Alice' },
+        { id: 'b', name: 'Bob' },
+      ]);
+      // b's own join is not delivered to b: its next event is the offer sent now.
+      await broker.send(room, offer('a', 'b', 1));
+      expect(await next(b)).toMatchObject({ kind: 'Offer', from: 'a', sdp: 'v=0 #1' });
+    });
+
+    it('delivers in acceptance order with distinct cursors', async () => {
+      await broker.join(room, { id: 'a', name: null });
+      await broker.join(room, { id: 'b', name: null });
+      const b = await open('b');
+      await next(b);
+      for (let i = 0; i < 50; i++) await broker.send(room, offer('a', 'b', i));
+      const got: SignalEvent[] = [];
+      for (let i = 0; i < 50; i++) got.push(await next(b));
+      expect(got.map((e) => (e.kind === 'Offer' ? e.sdp : e.kind))).toEqual(Array.from({ length: 50 }, (_, i) => `v=0 #${i}`));
+      expect(new Set(got.map((e) => e.cursor)).size).toBe(50);
+    });
+
+    it('replays everything after a cursor exactly once, merged in order, then goes live', async () => {
+      await broker.join(room, { id: 'a', name: null });
+      await broker.join(room, { id: 'b', name: null });
+      const b1 = await open('b');
+      await next(b1);
+      await broker.send(room, offer('a', 'b', 0));
+      const seen = await next(b1);
+      await b1.return();
+
+      await broker.send(room, offer('a', 'b', 1));
+      await broker.join(room, { id: 'c', name: null });
+      await broker.send(room, offer('a', 'b', 2));
+      await broker.leave(room, 'c', LeaveReason.Left, 'anywhere');
+
+      const b2 = await open('b', seen.cursor);
+      expect(await next(b2)).toMatchObject({ kind: 'Welcome', resumed: true, peers: [{ id: 'a' }] });
+      const replay = [await next(b2), await next(b2), await next(b2), await next(b2)];
+      expect(replay.map((e) => (e.kind === 'Offer' ? e.sdp : `${e.kind}`))).toEqual(['v=0 #1', 'PeerConnected', 'v=0 #2', 'PeerDisconnected']);
+      await broker.send(room, offer('a', 'b', 3));
+      expect(await next(b2)).toMatchObject({ kind: 'Offer', sdp: 'v=0 #3' });
+
+      // Resuming from the last replayed cursor repeats nothing.
+      const b3 = await open('b', replay[3]?.cursor ?? null);
+      expect(await next(b3)).toMatchObject({ kind: 'Welcome', resumed: true });
+      expect(await next(b3)).toMatchObject({ kind: 'Offer', sdp: 'v=0 #3' });
+    });
+
+    it('says resumed: false for an unknown cursor or one whose events were evicted', async () => {
+      await broker.join(room, { id: 'a', name: null });
+      await broker.join(room, { id: 'b', name: null });
+      const fresh = await open('b', 'nonsense');
+      expect(await next(fresh)).toMatchObject({ kind: 'Welcome', resumed: false });
+      await broker.send(room, offer('a', 'b', 0));
+      const first = await next(fresh);
+      await fresh.return();
+      for (let i = 1; i <= limits.mailboxEvents + 1; i++) await broker.send(room, offer('a', 'b', i));
+      const late = await open('b', first.cursor);
+      expect(await next(late)).toMatchObject({ kind: 'Welcome', resumed: false });
+      await broker.send(room, offer('a', 'b', 999));
+      expect(await next(late)).toMatchObject({ kind: 'Offer', sdp: 'v=0 #999' });
+    });
+
+    it('leaves once with the reason, and only the owner leaves with if-mine', async () => {
+      await broker.join(room, { id: 'a', name: null });
+      await broker.join(room, { id: 'b', name: null });
+      const a = await open('a');
+      await next(a);
+      expect(await broker.leave(room, 'b', LeaveReason.Timeout, 'if-mine')).toBe(true);
+      expect(await broker.leave(room, 'b', LeaveReason.Timeout, 'if-mine')).toBe(false);
+      expect(await next(a)).toMatchObject({ kind: 'PeerDisconnected', peer: { id: 'b' }, reason: 'timeout' });
+      expect(await broker.roster(room)).toEqual([{ id: 'a', name: null }]);
+    });
+
+    it('reserves a guest peer id until it joins, and refuses ids in the roster', async () => {
+      expect(await broker.claim({ room, peer: 'x' }, 60_000)).toBe(true);
+      expect(await broker.claim({ room, peer: 'x' }, 60_000)).toBe(false);
+      await broker.join(room, { id: 'y', name: null });
+      expect(await broker.claim({ room, peer: 'y' }, 60_000)).toBe(false);
+    });
+
+    it('stops delivering to a feed that was returned', async () => {
+      await broker.join(room, { id: 'a', name: null });
+      const a = await open('a');
+      await next(a);
+      await a.return();
+      expect(a.isClosed).toBe(true);
+      await broker.join(room, { id: 'b', name: null });
+      expect(await a.next()).toEqual({ value: undefined, done: true });
+    });
+  });
+}
