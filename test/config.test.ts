@@ -29,7 +29,8 @@ describe('configuration', () => {
   });
 
   it('npm start stops with one line naming a bad variable', () => {
-    const run = spawnSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'src', 'main.ts')], {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'main.ts')], {
+      cwd: root,
       env: { ...process.env, PORT: 'not-a-port' },
       encoding: 'utf8',
       timeout: 20_000,

@@ -4,7 +4,6 @@ import { createInterface } from 'node:readline';
 import { TEST_SECRET } from './gateway';
 
 const ROOT = join(__dirname, '..', '..');
-const TSX_CLI = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const START_TIMEOUT_MS = 20_000;
 
 /** A gateway in its own process (as `npm start` runs it), for multi-instance and crash tests. */
@@ -25,7 +24,9 @@ export class ChildGateway {
   }
 
   static start(env: Record<string, string>): Promise<ChildGateway> {
-    const child = spawn(process.execPath, [TSX_CLI, join(ROOT, 'src', 'main.ts')], {
+    // One process (no tsx CLI wrapper), so a signal reaches the gateway itself: SIGKILL is a real crash.
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
+      cwd: ROOT,
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SIGNALING_SECRET: TEST_SECRET, LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
