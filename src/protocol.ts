@@ -77,6 +77,8 @@ export const DEFAULT_ROOM_LOG_EVENTS = 1024;
 export const DEFAULT_SESSION_TTL_S = 24 * 60 * 60;
 /** Events queued for one subscriber that has not read them; past this it is a slow consumer. */
 export const MAX_SUBSCRIBER_QUEUE_EVENTS = 1024;
+/** Bytes (approximate) queued for one subscriber that has not read them; past this it is a slow consumer. */
+export const MAX_SUBSCRIBER_QUEUE_BYTES = 1024 * 1024;
 export const MAX_POLL_WAIT_MS = 30_000;
 /** How long a guest's new peer id stays reserved for it before its first subscription. */
 export const GUEST_CLAIM_MS = 60_000;

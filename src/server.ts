@@ -17,7 +17,7 @@ import { createLogger } from './logger';
 import { demoPage } from './pages/demo';
 import { ConnectionRegistry } from './presence/connections';
 import { peerKey, Presence } from './presence/presence';
-import { CloseCode, ErrorCode, MAX_SUBSCRIBER_QUEUE_EVENTS, MAX_WS_PAYLOAD_BYTES } from './protocol';
+import { CloseCode, ErrorCode, MAX_SUBSCRIBER_QUEUE_BYTES, MAX_SUBSCRIBER_QUEUE_EVENTS, MAX_WS_PAYLOAD_BYTES } from './protocol';
 import { buildContext, type WsInitialContext } from './transport/context';
 import { attachWebSocket } from './transport/websocket';
 
@@ -39,6 +39,8 @@ export interface GatewayOptions {
   broker?: Broker;
 }
 
+const FEED_LIMITS = { maxQueuedEvents: MAX_SUBSCRIBER_QUEUE_EVENTS, maxQueuedBytes: MAX_SUBSCRIBER_QUEUE_BYTES };
+
 /** How long start-up waits for Redis before serving anyway with /readyz at 503 (it keeps reconnecting). */
 const REDIS_STARTUP_WAIT_MS = 5_000;
 
@@ -49,7 +51,7 @@ async function createBroker(config: Config, log: Logger): Promise<Broker> {
       mailboxEvents: config.mailboxEvents,
       roomLogEvents: config.roomLogEvents,
       retentionMs: config.mailboxTtlMs,
-      maxQueuedPerSubscriber: MAX_SUBSCRIBER_QUEUE_EVENTS,
+      feedLimits: FEED_LIMITS,
       log: log.child({ component: 'redis' }),
     });
     if (!(await broker.connected(REDIS_STARTUP_WAIT_MS))) log.warn('redis is not reachable yet; serving with /readyz at 503 until it is');
@@ -60,7 +62,7 @@ async function createBroker(config: Config, log: Logger): Promise<Broker> {
     mailboxEvents: config.mailboxEvents,
     roomLogEvents: config.roomLogEvents,
     retentionMs: config.mailboxTtlMs,
-    maxQueuedPerSubscriber: MAX_SUBSCRIBER_QUEUE_EVENTS,
+    feedLimits: FEED_LIMITS,
   });
 }
 

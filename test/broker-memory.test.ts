@@ -4,6 +4,6 @@ import { brokerContract } from './broker.contract';
 const MAILBOX_EVENTS = 16;
 
 brokerContract('memory', async () => {
-  const broker = new MemoryBroker({ mailboxEvents: MAILBOX_EVENTS, roomLogEvents: 64, retentionMs: 120_000, maxQueuedPerSubscriber: 1024 });
+  const broker = new MemoryBroker({ mailboxEvents: MAILBOX_EVENTS, roomLogEvents: 64, retentionMs: 120_000, feedLimits: { maxQueuedEvents: 1024, maxQueuedBytes: 1 << 20 } });
   return { broker, limits: { mailboxEvents: MAILBOX_EVENTS }, close: () => broker.close() };
 });

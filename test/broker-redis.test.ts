@@ -12,7 +12,7 @@ brokerContract('redis', async () => {
     mailboxEvents: MAILBOX_EVENTS,
     roomLogEvents: 64,
     retentionMs: 120_000,
-    maxQueuedPerSubscriber: 1024,
+    feedLimits: { maxQueuedEvents: 1024, maxQueuedBytes: 1 << 20 },
     log: pino({ level: 'silent' }),
   });
   if (!(await broker.connected(5_000))) throw new Error('redis broker did not connect');

@@ -10,14 +10,29 @@ type Waiter = {
   reject: (e: unknown) => void;
 };
 
+/** Rough wire size of an event: what dominates is the SDP or candidate text. */
+function approximateBytes(event: SignalEvent): number {
+  const body = 'sdp' in event ? event.sdp.length : 'candidate' in event ? event.candidate.candidate.length : 0;
+  return EVENT_OVERHEAD_BYTES + body;
+}
+
+const EVENT_OVERHEAD_BYTES = 256;
+
+export interface FeedLimits {
+  maxQueuedEvents: number;
+  maxQueuedBytes: number;
+}
+
 /**
  * One subscriber's ordered stream of events, as an async iterator whose `return()` ends it at once
  * (an async generator's `return()` would wait for the next event, leaking idle subscriptions).
- * Producers `push`; past `maxQueued` unread events the feed fails with {@link SlowConsumerError}
- * instead of growing without bound.
+ * Producers `push`; past `maxQueuedEvents` unread events or `maxQueuedBytes` the feed fails with
+ * {@link SlowConsumerError} instead of growing without bound. Transports pull one event at a time and
+ * wait for each write to complete, so this queue is where a slow reader's backlog accumulates.
  */
 export class Feed implements AsyncIterableIterator<SignalEvent> {
   private readonly queue: SignalEvent[] = [];
+  private queuedBytes = 0;
   private waiter: Waiter | null = null;
   private failure: unknown = null;
   private closed = false;
@@ -25,7 +40,7 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
   endedBy: unknown = null;
   private readonly cleanups: Array<() => void> = [];
 
-  constructor(private readonly maxQueued: number) {}
+  constructor(private readonly limits: FeedLimits) {}
 
   /** Registers work to run once when the feed ends, however it ends. */
   onClose(cleanup: () => void): void {
@@ -45,11 +60,13 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
       resolve({ value: event, done: false });
       return;
     }
-    if (this.queue.length >= this.maxQueued) {
-      this.fail(new SlowConsumerError(`more than ${this.maxQueued} events unread`));
+    const bytes = approximateBytes(event);
+    if (this.queue.length >= this.limits.maxQueuedEvents || this.queuedBytes + bytes > this.limits.maxQueuedBytes) {
+      this.fail(new SlowConsumerError(`more than ${this.queue.length} events / ${this.queuedBytes} bytes unread`));
       return;
     }
     this.queue.push(event);
+    this.queuedBytes += bytes;
   }
 
   /** Ends the feed with an error; unread events are dropped (the subscriber resumes from its cursor). */
@@ -58,6 +75,7 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
     this.failure = error;
     this.endedBy = error;
     this.queue.length = 0;
+    this.queuedBytes = 0;
     if (this.waiter) {
       const { reject } = this.waiter;
       this.waiter = null;
@@ -71,6 +89,7 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
   end(): void {
     if (this.closed) return;
     this.queue.length = 0;
+    this.queuedBytes = 0;
     if (this.waiter) {
       const { resolve } = this.waiter;
       this.waiter = null;
@@ -81,7 +100,10 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
 
   next(): Promise<IteratorResult<SignalEvent>> {
     const event = this.queue.shift();
-    if (event) return Promise.resolve({ value: event, done: false });
+    if (event) {
+      this.queuedBytes -= approximateBytes(event);
+      return Promise.resolve({ value: event, done: false });
+    }
     if (this.failure !== null) {
       const error = this.failure;
       this.failure = null;

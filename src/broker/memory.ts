@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Delivery, DirectSignal, PeerAddress, PeerInfo, PresenceSignal, SignalEvent } from '../events';
 import { type LeaveReason, SignalKind } from '../protocol';
 import type { Broker, LeaveScope } from './broker';
-import { Feed } from './feed';
+import { Feed, type FeedLimits } from './feed';
 
 export interface MemoryBrokerOptions {
   /** Events kept per peer mailbox. */
@@ -11,8 +11,8 @@ export interface MemoryBrokerOptions {
   roomLogEvents: number;
   /** How long any event is kept for resume. */
   retentionMs: number;
-  /** Unread events one subscriber may queue before it is a slow consumer. */
-  maxQueuedPerSubscriber: number;
+  /** What one subscriber may leave unread before it is a slow consumer. */
+  feedLimits: FeedLimits;
   now?: () => number;
 }
 
@@ -169,7 +169,7 @@ export class MemoryBroker implements Broker {
     const from = after === null ? null : decodeCursor(after);
     const resumed =
       from !== null && mailbox.log.covers(from.mailboxEpoch, from.mailboxSeq) && room.log.covers(from.roomEpoch, from.roomSeq);
-    const feed = new Feed(this.options.maxQueuedPerSubscriber);
+    const feed = new Feed(this.options.feedLimits);
     const sub: Subscriber = {
       self: self.id,
       feed,

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Delivery, DirectSignal, PeerAddress, PeerInfo, PresenceSignal, SignalEvent } from '../events';
 import { LeaveReason, SignalKind } from '../protocol';
 import { type Broker, BrokerUnavailableError, type LeaveScope } from './broker';
-import { Feed } from './feed';
+import { Feed, type FeedLimits } from './feed';
 import { CLAIM, JOIN, LEAVE, OPEN, RESTORE, SEND } from './redis-scripts';
 
 export interface RedisBrokerOptions {
@@ -13,7 +13,7 @@ export interface RedisBrokerOptions {
   mailboxEvents: number;
   roomLogEvents: number;
   retentionMs: number;
-  maxQueuedPerSubscriber: number;
+  feedLimits: FeedLimits;
   log: Logger;
   /** How long an instance's lease lives without renewal; its peers are announced gone after that. */
   leaseMs?: number;
@@ -273,7 +273,7 @@ export class RedisBroker implements Broker {
   }
 
   async open(self: PeerInfo & { room: string }, after: string | null): Promise<Feed> {
-    const feed = new Feed(this.options.maxQueuedPerSubscriber);
+    const feed = new Feed(this.options.feedLimits);
     const sub = new RedisSubscriber(self, feed);
     const onMessage = (message: Published) => this.onMessage(sub, message);
     try {

@@ -36,6 +36,8 @@ export async function createSession(url: string, room: string, peerId?: string, 
 
 export interface WsPeer {
   client: Client;
+  /** The current underlying socket, for fault injection (terminate, pause). */
+  socket(): WebSocket;
   /** Close events of the underlying socket, in order. */
   closes: Inbox<{ code: number; reason: string }>;
   /** Runs one query or mutation over this socket. */
@@ -48,9 +50,16 @@ export interface WsPeer {
 /** A graphql-ws client on a real socket, without retries so tests see every close. */
 export function wsPeer(wsUrl: string, token: string | undefined): WsPeer {
   const closes = new Inbox<{ code: number; reason: string }>('ws closes');
+  let current: WebSocket | null = null;
+  class CapturedWebSocket extends WebSocket {
+    constructor(...args: ConstructorParameters<typeof WebSocket>) {
+      super(...args);
+      current = this;
+    }
+  }
   const client = createClient({
     url: wsUrl,
-    webSocketImpl: WebSocket,
+    webSocketImpl: CapturedWebSocket,
     connectionParams: token === undefined ? {} : { authToken: token },
     retryAttempts: 0,
     lazy: false,
@@ -59,6 +68,10 @@ export function wsPeer(wsUrl: string, token: string | undefined): WsPeer {
   });
   return {
     client,
+    socket: () => {
+      if (!current) throw new Error('no socket yet');
+      return current;
+    },
     closes,
     request: <T>(query: string, variables: Record<string, unknown> = {}) =>
       new Promise<GraphQLResponse<T>>((resolve, reject) => {
