@@ -14,6 +14,8 @@ import { RedisBroker } from './broker/redis';
 import type { Config } from './config';
 import type { Core } from './core';
 import { createLogger } from './logger';
+import { Metrics } from './metrics';
+import { useRejectionMetrics } from './api/rejection-metrics';
 import { demoPage } from './pages/demo';
 import { ConnectionRegistry } from './presence/connections';
 import { peerKey, Presence } from './presence/presence';
@@ -44,7 +46,7 @@ const FEED_LIMITS = { maxQueuedEvents: MAX_SUBSCRIBER_QUEUE_EVENTS, maxQueuedByt
 /** How long start-up waits for Redis before serving anyway with /readyz at 503 (it keeps reconnecting). */
 const REDIS_STARTUP_WAIT_MS = 5_000;
 
-async function createBroker(config: Config, log: Logger): Promise<Broker> {
+async function createBroker(config: Config, log: Logger, onBrokerError: () => void): Promise<Broker> {
   if (config.redisUrl !== undefined) {
     const broker = new RedisBroker({
       url: config.redisUrl,
@@ -53,6 +55,7 @@ async function createBroker(config: Config, log: Logger): Promise<Broker> {
       retentionMs: config.mailboxTtlMs,
       feedLimits: FEED_LIMITS,
       log: log.child({ component: 'redis' }),
+      onError: onBrokerError,
     });
     if (!(await broker.connected(REDIS_STARTUP_WAIT_MS))) log.warn('redis is not reachable yet; serving with /readyz at 503 until it is');
     else log.info({ instance: broker.instanceId }, 'redis broker connected');
@@ -74,20 +77,26 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 /** Builds and starts a gateway: HTTP (or HTTPS), yoga on /graphql for HTTP and SSE, graphql-ws on the same path. */
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const log = options.log ?? createLogger(config);
-  const broker = options.broker ?? (await createBroker(config, log));
+  const metrics: Metrics = new Metrics({
+    connectedPeers: () => core.presence.connectedPeers,
+    openConnections: () => core.connections.size,
+  });
+  const broker = options.broker ?? (await createBroker(config, log, () => metrics.brokerErrors.inc()));
   const core: Core = {
     config,
     log,
     broker,
     presence: new Presence(broker, config.graceMs, log),
     tokens: new TokenService({ secret: config.signalingSecret, jwksUrl: config.jwksUrl }),
-    connections: new ConnectionRegistry(),
+    connections: new ConnectionRegistry((code) => metrics.disconnects.inc({ code })),
+    metrics,
   };
   broker.onPeerMoved(({ room, peer }) => core.connections.end(peerKey(room, peer), CloseCode.Replaced, 'replaced by a newer connection'));
 
   const yogaLog = log.child({ component: 'yoga' });
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
+    plugins: [useRejectionMetrics(metrics)],
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     graphiql: config.production
@@ -108,6 +117,16 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(text);
+        },
+        () => sendJson(res, 500, { error: 'metrics unavailable' }),
+      );
+      return;
+    }
     if (path === '/readyz') return sendJson(res, broker.ready() ? 200 : 503, { broker: broker.ready() ? 'ready' : 'unavailable' });
     if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });

@@ -98,6 +98,7 @@ async function relay(ctx: GatewayContext, signal: DirectSignal): Promise<{ id: s
   if (delivery === null) {
     throw refusal(ErrorCode.PeerNotFound, `no peer ${signal.to} is connected in your room`, { to: signal.to });
   }
+  ctx.core.metrics.signalsRelayed.inc({ type: signal.kind });
   return delivery;
 }
 
@@ -162,7 +163,9 @@ async function openSignals(ctx: GatewayContext, after: string | null): Promise<F
     feed.onClose(() => ctx.core.connections.unregister(key, stream));
   } else {
     feed.onClose(() => {
-      if (feed.endedBy instanceof SlowConsumerError) connection.end(CloseCode.SlowConsumer, 'slow consumer: resume from your last cursor');
+      if (feed.endedBy instanceof SlowConsumerError) {
+        ctx.core.connections.close(connection, CloseCode.SlowConsumer, 'slow consumer: resume from your last cursor');
+      }
     });
   }
   return feed;
@@ -176,6 +179,11 @@ builder.subscriptionField('signals', (t) =>
       'Pass the last cursor you received as after to resume without loss or duplicates.',
     args: { after: t.arg.id() },
     subscribe: (_root, args, ctx) => openSignals(ctx, validateCursor(args.after)),
-    resolve: (event) => event,
+    resolve: (event, _args, ctx) => {
+      if (event.kind === SignalKind.Offer || event.kind === SignalKind.Answer || event.kind === SignalKind.IceCandidate) {
+        ctx.core.metrics.relayLatency.observe({ type: event.kind }, Math.max(0, Date.now() - event.at) / 1000);
+      }
+      return event;
+    },
   }),
 );

@@ -31,7 +31,9 @@ export interface FeedLimits {
  * wait for each write to complete, so this queue is where a slow reader's backlog accumulates.
  */
 export class Feed implements AsyncIterableIterator<SignalEvent> {
-  private readonly queue: SignalEvent[] = [];
+  /** `live: false` for the Welcome and replayed events: bounded by mailbox retention, not by the limits. */
+  private readonly queue: Array<{ event: SignalEvent; live: boolean }> = [];
+  private liveQueued = 0;
   private queuedBytes = 0;
   private waiter: Waiter | null = null;
   private failure: unknown = null;
@@ -52,6 +54,13 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
     return this.closed;
   }
 
+  /** Queues the Welcome and replayed events; they do not count against the slow-consumer limits. */
+  preload(event: SignalEvent): void {
+    if (this.closed) return;
+    this.queue.push({ event, live: false });
+  }
+
+  /** Hands over one live event, or queues it; a reader too far behind fails the feed. */
   push(event: SignalEvent): void {
     if (this.closed) return;
     if (this.waiter) {
@@ -61,11 +70,12 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
       return;
     }
     const bytes = approximateBytes(event);
-    if (this.queue.length >= this.limits.maxQueuedEvents || this.queuedBytes + bytes > this.limits.maxQueuedBytes) {
-      this.fail(new SlowConsumerError(`more than ${this.queue.length} events / ${this.queuedBytes} bytes unread`));
+    if (this.liveQueued >= this.limits.maxQueuedEvents || this.queuedBytes + bytes > this.limits.maxQueuedBytes) {
+      this.fail(new SlowConsumerError(`${this.liveQueued} events / ${this.queuedBytes} bytes unread`));
       return;
     }
-    this.queue.push(event);
+    this.queue.push({ event, live: true });
+    this.liveQueued++;
     this.queuedBytes += bytes;
   }
 
@@ -74,8 +84,7 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
     if (this.closed) return;
     this.failure = error;
     this.endedBy = error;
-    this.queue.length = 0;
-    this.queuedBytes = 0;
+    this.clearQueue();
     if (this.waiter) {
       const { reject } = this.waiter;
       this.waiter = null;
@@ -88,8 +97,7 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
   /** Ends the feed; a pending `next()` resolves as done. */
   end(): void {
     if (this.closed) return;
-    this.queue.length = 0;
-    this.queuedBytes = 0;
+    this.clearQueue();
     if (this.waiter) {
       const { resolve } = this.waiter;
       this.waiter = null;
@@ -99,10 +107,13 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
   }
 
   next(): Promise<IteratorResult<SignalEvent>> {
-    const event = this.queue.shift();
-    if (event) {
-      this.queuedBytes -= approximateBytes(event);
-      return Promise.resolve({ value: event, done: false });
+    const item = this.queue.shift();
+    if (item) {
+      if (item.live) {
+        this.liveQueued--;
+        this.queuedBytes -= approximateBytes(item.event);
+      }
+      return Promise.resolve({ value: item.event, done: false });
     }
     if (this.failure !== null) {
       const error = this.failure;
@@ -127,6 +138,12 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  private clearQueue(): void {
+    this.queue.length = 0;
+    this.liveQueued = 0;
+    this.queuedBytes = 0;
   }
 
   private finish(): void {

@@ -178,7 +178,7 @@ export class MemoryBroker implements Broker {
       mailboxSeq: resumed ? from.mailboxSeq : mailbox.log.seq,
       roomSeq: resumed ? from.roomSeq : room.log.seq,
     };
-    feed.push({
+    feed.preload({
       kind: SignalKind.Welcome,
       self: { id: self.id, name: self.name },
       room: self.room,
@@ -218,7 +218,7 @@ export class MemoryBroker implements Broker {
     for (const { e, mailbox } of merged) {
       if (mailbox) sub.mailboxSeq = e.seq;
       else sub.roomSeq = e.seq;
-      if (mailbox || !this.isAbout(sub, e.body as PresenceSignal)) sub.feed.push(this.stamp(sub, e));
+      if (mailbox || !this.isAbout(sub, e.body as PresenceSignal)) sub.feed.preload(this.stamp(sub, e));
     }
   }
 

@@ -17,6 +17,8 @@ export interface RedisBrokerOptions {
   log: Logger;
   /** How long an instance's lease lives without renewal; its peers are announced gone after that. */
   leaseMs?: number;
+  /** Called for every failed Redis operation (metrics). */
+  onError?: () => void;
 }
 
 /** Bound on any one Redis command; past it the operation answers UNAVAILABLE. */
@@ -102,8 +104,8 @@ class RedisSubscriber {
     return `${this.mailboxPos}_${this.logPos}`;
   }
 
-  /** Delivers one stream entry unless it is at or before the subscriber's position. */
-  deliver(stream: 'm' | 'r', id: string, body: DirectSignal | PresenceSignal): void {
+  /** Delivers one stream entry unless it is at or before the subscriber's position; replayed entries are preloaded. */
+  deliver(stream: 'm' | 'r', id: string, body: DirectSignal | PresenceSignal, replayed = false): void {
     if (stream === 'm') {
       if (compareIds(id, this.mailboxPos) <= 0) return;
       this.mailboxPos = id;
@@ -112,7 +114,9 @@ class RedisSubscriber {
       this.logPos = id;
       if ((body as PresenceSignal).peer.id === this.self.id) return;
     }
-    this.feed.push({ ...body, cursor: this.cursor, at: msOf(id) } as SignalEvent);
+    const event = { ...body, cursor: this.cursor, at: msOf(id) } as SignalEvent;
+    if (replayed) this.feed.preload(event);
+    else this.feed.push(event);
   }
 
   flush(): void {
@@ -284,7 +288,7 @@ export class RedisBroker implements Broker {
       const [resumed, roster, mailboxFrom, logFrom, mailbox, logEntries] = await this.snapshot(self, cursor?.[1] ?? '', cursor?.[2] ?? '');
       sub.mailboxPos = mailboxFrom;
       sub.logPos = logFrom;
-      feed.push({
+      feed.preload({
         kind: SignalKind.Welcome,
         self: { id: self.id, name: self.name },
         room: self.room,
@@ -334,7 +338,7 @@ export class RedisBroker implements Broker {
       ...mailbox.map((e) => ({ stream: 'm' as const, ...parseEntry(e) })),
       ...logEntries.map((e) => ({ stream: 'r' as const, ...parseEntry(e) })),
     ].sort((a, b) => a.seq - b.seq);
-    for (const { stream, id, body } of merged) sub.deliver(stream, id, body);
+    for (const { stream, id, body } of merged) sub.deliver(stream, id, body, true);
     sub.flush();
   }
 
@@ -465,6 +469,7 @@ export class RedisBroker implements Broker {
     try {
       return await operation();
     } catch (error) {
+      this.options.onError?.();
       this.options.log.warn({ err: error instanceof Error ? error.message : error }, 'redis operation failed');
       throw new BrokerUnavailableError('redis operation failed');
     }

@@ -14,11 +14,20 @@ export interface ConnectionHandle {
 export class ConnectionRegistry {
   private readonly byPeer = new Map<string, ConnectionHandle>();
 
+  /** @param onEnded called for every connection the gateway ends itself, with the close code (metrics). */
+  constructor(private readonly onEnded: (code: CloseCode) => void = () => undefined) {}
+
+  /** Ends one connection, registered or not, and counts it. */
+  close(handle: ConnectionHandle, code: CloseCode, reason: string): void {
+    this.onEnded(code);
+    handle.end(code, reason);
+  }
+
   /** Makes `handle` the peer's connection; returns the one it replaced, already told to end. */
   register(peerKey: string, handle: ConnectionHandle, replacedCode: CloseCode, reason: string): ConnectionHandle | undefined {
     const previous = this.byPeer.get(peerKey);
     this.byPeer.set(peerKey, handle);
-    if (previous && previous !== handle) previous.end(replacedCode, reason);
+    if (previous && previous !== handle) this.close(previous, replacedCode, reason);
     return previous;
   }
 
@@ -32,11 +41,11 @@ export class ConnectionRegistry {
     const handle = this.byPeer.get(peerKey);
     if (!handle) return;
     this.byPeer.delete(peerKey);
-    handle.end(code, reason);
+    this.close(handle, code, reason);
   }
 
   endAll(code: CloseCode, reason: string): void {
-    for (const handle of this.byPeer.values()) handle.end(code, reason);
+    for (const handle of this.byPeer.values()) this.close(handle, code, reason);
     this.byPeer.clear();
   }
 

@@ -94,7 +94,10 @@ export function wsPeer(wsUrl: string, token: string | undefined): WsPeer {
             if (value.data?.signals) events.push(value.data.signals);
             else events.fail(new Error(`signals error: ${JSON.stringify(value.errors)}`));
           },
-          error: (error) => events.fail(new Error(`signals ended: ${JSON.stringify(error)}`)),
+          error: (error) => {
+            const close = error as { code?: number; reason?: string };
+            events.fail(new Error(`signals ended: ${close.code === undefined ? JSON.stringify(error) : `close ${close.code} ${close.reason ?? ''}`}`));
+          },
           complete: () => events.fail(new Error('signals completed')),
         },
       );

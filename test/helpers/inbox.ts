@@ -19,16 +19,13 @@ export class Inbox<T> {
 
   push(item: T): void {
     this.all.push(item);
-    if (this.listener) {
-      this.listener(item);
-      return;
-    }
+    if (this.listener) this.listener(item);
     const index = this.waiters.findIndex((w) => w.match(item));
     const waiter = index >= 0 ? this.waiters.splice(index, 1)[0] : undefined;
     if (waiter) {
       clearTimeout(waiter.timer);
       waiter.resolve(item);
-    } else {
+    } else if (!this.listener) {
       this.pending.push(item);
     }
   }
@@ -65,7 +62,7 @@ export class Inbox<T> {
     });
   }
 
-  /** Hands every unread and future item to `listener` instead of queueing it. */
+  /** Hands every unread and future item to `listener` instead of queueing it; waiters still see future items. */
   listen(listener: (item: T) => void): void {
     this.listener = listener;
     for (const item of this.pending.splice(0)) listener(item);

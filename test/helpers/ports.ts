@@ -3,8 +3,8 @@ import type { WsPeer } from './clients';
 import type { SignalingPort } from './webrtc';
 
 /** A signaling port over one graphql-ws socket, Welcome consumed. */
-export async function wsPort(peer: WsPeer, peerId: string): Promise<SignalingPort> {
-  const { events } = peer.signals();
+export async function wsPort(peer: WsPeer, peerId: string, after?: string): Promise<SignalingPort> {
+  const { events } = peer.signals(after);
   const welcome = await events.next();
   if (welcome.__typename !== 'Welcome') throw new Error(`expected Welcome, got ${welcome.__typename}`);
   const must = async (query: string, variables: Record<string, unknown>): Promise<void> => {
