@@ -70,8 +70,14 @@ describe('authentication and isolation', () => {
 
     // A token minted for another room with the same peer id is another peer.
     const aliceElsewhere = await createSession(gw.httpUrl, 'iso-b', 'alice');
-    const sneaky = await http(gw.httpUrl, SEND_OFFER, { to: 'bob', sdp: fakeSdp('x') }, { token: aliceElsewhere.token });
+    const elsewhereWs = open(aliceElsewhere.token);
+    await elsewhereWs.signals().events.next();
+    const sneaky = await elsewhereWs.request(SEND_OFFER, { to: 'bob', sdp: fakeSdp('x') });
     expect(codeOf(sneaky)).toBe(ErrorCode.PeerNotFound);
+
+    // A peer that is not connected to its room cannot send at all.
+    const ghost = await createSession(gw.httpUrl, 'iso-a', 'ghost');
+    expect(codeOf(await http(gw.httpUrl, SEND_OFFER, { to: 'alice', sdp: fakeSdp('g') }, { token: ghost.token }))).toBe(ErrorCode.Forbidden);
 
     // Nothing reached alice: her next event is bob's offer, sent now.
     await http(gw.httpUrl, SEND_OFFER, { to: 'alice', sdp: fakeSdp('bob') }, { token: bob.token });

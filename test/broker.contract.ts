@@ -56,10 +56,14 @@ export function brokerContract(name: string, make: () => Promise<{ broker: Broke
       await close();
     });
 
-    it('refuses to send to a peer outside the room', async () => {
-      expect(await broker.send(room, offer('a', 'ghost', 1))).toBeNull();
+    it('refuses to send to a peer outside the room, or from a peer not in it', async () => {
+      await broker.join(room, { id: 'a', name: null });
+      expect(await broker.send(room, offer('a', 'ghost', 1))).toBe('recipient-not-found');
       await broker.join(room, { id: 'b', name: null });
-      expect(await broker.send(`${room}-other`, offer('a', 'b', 1))).toBeNull();
+      expect(await broker.send(`${room}-other`, offer('a', 'b', 1))).toBe('sender-not-joined');
+      expect(await broker.send(room, offer('ghost', 'b', 1))).toBe('sender-not-joined');
+      await broker.leave(room, 'a', LeaveReason.Left, 'anywhere');
+      expect(await broker.send(room, offer('a', 'b', 1))).toBe('sender-not-joined');
     });
 
     it('joins once, welcomes with the roster (without self) and announces to others, not to self', async () => {

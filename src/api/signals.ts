@@ -95,8 +95,11 @@ const DeliveryRef = builder.objectRef<{ id: string; at: number }>('Delivery').im
 async function relay(ctx: GatewayContext, signal: DirectSignal): Promise<{ id: string; at: number }> {
   const identity = requireIdentity(ctx);
   const delivery = await brokered(ctx.core.broker.send(identity.room, signal));
-  if (delivery === null) {
+  if (delivery === 'recipient-not-found') {
     throw refusal(ErrorCode.PeerNotFound, `no peer ${signal.to} is connected in your room`, { to: signal.to });
+  }
+  if (delivery === 'sender-not-joined') {
+    throw refusal(ErrorCode.Forbidden, 'you are not connected to your room: subscribe to signals (or poll) before sending');
   }
   ctx.core.metrics.signalsRelayed.inc({ type: signal.kind });
   return delivery;

@@ -10,10 +10,10 @@ import type { Feed } from './feed';
  */
 export interface Broker {
   /**
-   * Appends a signal to the recipient's mailbox and wakes its live subscribers.
-   * Resolves to null when the recipient is not in the sender's room's roster.
+   * Appends a signal to the recipient's mailbox and wakes its live subscribers. Refuses (storing
+   * nothing) when the sender or the recipient is not in the room's roster.
    */
-  send(room: string, signal: DirectSignal): Promise<Delivery | null>;
+  send(room: string, signal: DirectSignal): Promise<SendResult>;
   /** Adds a peer to its room's roster; true (and a PeerConnected in the room log) when it was absent. */
   join(room: string, peer: PeerInfo): Promise<boolean>;
   /**
@@ -43,6 +43,8 @@ export interface Broker {
   ready(): boolean;
   close(): Promise<void>;
 }
+
+export type SendResult = Delivery | 'sender-not-joined' | 'recipient-not-found';
 
 export type LeaveScope = 'anywhere' | 'if-mine';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Delivery, DirectSignal, PeerAddress, PeerInfo, PresenceSignal, SignalEvent } from '../events';
+import type { DirectSignal, PeerAddress, PeerInfo, PresenceSignal, SignalEvent } from '../events';
 import { type LeaveReason, SignalKind } from '../protocol';
-import type { Broker, LeaveScope } from './broker';
+import type { Broker, LeaveScope, SendResult } from './broker';
 import { Feed, type FeedLimits } from './feed';
 
 export interface MemoryBrokerOptions {
@@ -120,9 +120,10 @@ export class MemoryBroker implements Broker {
     this.sweeper.unref();
   }
 
-  async send(roomId: string, signal: DirectSignal): Promise<Delivery | null> {
+  async send(roomId: string, signal: DirectSignal): Promise<SendResult> {
     const room = this.rooms.get(roomId);
-    if (!room?.roster.has(signal.to)) return null;
+    if (!room?.roster.has(signal.from)) return 'sender-not-joined';
+    if (!room.roster.has(signal.to)) return 'recipient-not-found';
     const mailbox = this.mailbox(roomId, signal.to);
     const entry = mailbox.log.append(signal, ++this.order, this.now(), this.options.mailboxEvents);
     for (const sub of mailbox.subscribers) {

@@ -40,9 +40,13 @@ local function append(key, seqKey, body, maxlen, ttl, channel, stream)
 end
 `;
 
-/** KEYS: roster, mailbox, seq. ARGV: to, body, maxlen, ttlMs, channel. Returns the entry id, or nil when `to` is not in the room. */
+/**
+ * KEYS: roster, mailbox, seq. ARGV: to, body, maxlen, ttlMs, channel, from.
+ * Returns the entry id; 0 when the sender is not in the room; 1 when the recipient is not.
+ */
 export const SEND = `${NOW_MS}${APPEND}
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return false end
+if redis.call('HEXISTS', KEYS[1], ARGV[6]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 1 end
 return append(KEYS[2], KEYS[3], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], 'm')
 `;
 

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import Redis, { type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Delivery, DirectSignal, PeerAddress, PeerInfo, PresenceSignal, SignalEvent } from '../events';
+import type { DirectSignal, PeerAddress, PeerInfo, PresenceSignal, SignalEvent } from '../events';
 import { LeaveReason, SignalKind } from '../protocol';
-import { type Broker, BrokerUnavailableError, type LeaveScope } from './broker';
+import { type Broker, BrokerUnavailableError, type LeaveScope, type SendResult } from './broker';
 import { Feed, type FeedLimits } from './feed';
 import { CLAIM, JOIN, LEAVE, OPEN, RESTORE, SEND } from './redis-scripts';
 
@@ -76,7 +76,7 @@ type OpenReply = [resumed: number, roster: string[], mailboxFrom: string, logFro
 type Published = { i: string; q: number; s: 'm' | 'r'; e: DirectSignal | PresenceSignal } | { k: 'moved'; o: string };
 
 interface RedisCommands {
-  sbSend(roster: string, mailbox: string, seq: string, to: string, body: string, maxlen: number, ttl: number, channel: string): Promise<string | null>;
+  sbSend(roster: string, mailbox: string, seq: string, to: string, body: string, maxlen: number, ttl: number, channel: string, from: string): Promise<string | number>;
   sbJoin(...args: Array<string | number>): Promise<string | null>;
   sbLeave(...args: Array<string | number>): Promise<string | null>;
   sbRestore(roster: string, index: string, peer: string, entry: string, member: string): Promise<number>;
@@ -221,7 +221,7 @@ export class RedisBroker implements Broker {
     return ok;
   }
 
-  async send(room: string, signal: DirectSignal): Promise<Delivery | null> {
+  async send(room: string, signal: DirectSignal): Promise<SendResult> {
     const id = await this.call(() =>
       this.commands.sbSend(
         keys.roster(room),
@@ -232,9 +232,12 @@ export class RedisBroker implements Broker {
         this.options.mailboxEvents,
         this.options.retentionMs,
         keys.peerChannel(room, signal.to),
+        signal.from,
       ),
     );
-    return id === null ? null : { id, at: msOf(id) };
+    if (id === 0) return 'sender-not-joined';
+    if (typeof id !== 'string') return 'recipient-not-found';
+    return { id, at: msOf(id) };
   }
 
   async join(room: string, peer: PeerInfo): Promise<boolean> {
