@@ -17,6 +17,10 @@ export const SIGNAL_FIELDS = `
 
 export const SIGNALS_SUBSCRIPTION = `subscription Signals($after: ID) { signals(after: $after) { ${SIGNAL_FIELDS} } }`;
 
+export const POLL_SIGNALS = `query PollSignals($after: ID, $waitMs: Int) {
+  pollSignals(after: $after, waitMs: $waitMs) { cursor events { ${SIGNAL_FIELDS} } }
+}`;
+
 export const CREATE_SESSION = `mutation CreateSession($room: ID!, $peerId: ID, $name: String) {
   createSession(room: $room, peerId: $peerId, name: $name) { token peerId room expiresAt }
 }`;

@@ -4,6 +4,7 @@ import './sessions';
 import './signals';
 import './rooms';
 import './ice';
+import './polling';
 
 /** The whole public contract, built once; printed to schema/schema.graphql by `npm run schema:print`. */
 export const schema: GraphQLSchema = builder.toSchema();

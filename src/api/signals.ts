@@ -135,7 +135,7 @@ builder.mutationFields((t) => ({
   }),
 }));
 
-function validateCursor(after: string | number | null | undefined): string | null {
+export function validateCursor(after: string | number | null | undefined): string | null {
   if (after === null || after === undefined) return null;
   const cursor = String(after);
   if (cursor.length > MAX_CURSOR_CHARS) throw refusal(ErrorCode.BadUserInput, 'after is not a cursor this gateway issued', { field: 'after' });

@@ -107,14 +107,8 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
   }
 
   next(): Promise<IteratorResult<SignalEvent>> {
-    const item = this.queue.shift();
-    if (item) {
-      if (item.live) {
-        this.liveQueued--;
-        this.queuedBytes -= approximateBytes(item.event);
-      }
-      return Promise.resolve({ value: item.event, done: false });
-    }
+    const event = this.take();
+    if (event) return Promise.resolve({ value: event, done: false });
     if (this.failure !== null) {
       const error = this.failure;
       this.failure = null;
@@ -124,6 +118,37 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
     return new Promise((resolve, reject) => {
       this.waiter = { resolve, reject };
     });
+  }
+
+  /** Takes up to `max` events already queued, without waiting. */
+  drainQueued(max: number): SignalEvent[] {
+    const taken: SignalEvent[] = [];
+    while (taken.length < max) {
+      const event = this.take();
+      if (!event) break;
+      taken.push(event);
+    }
+    return taken;
+  }
+
+  /** The next event if one comes within `ms`; null on timeout or when the feed ends. */
+  async nextWithin(ms: number): Promise<SignalEvent | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), ms);
+    });
+    try {
+      const result = await Promise.race([this.next(), timeout]);
+      return result === null || result.done ? null : result.value;
+    } finally {
+      clearTimeout(timer);
+      // A timed-out next() must not swallow the event that arrives later: end the wait instead.
+      if (this.waiter) {
+        const { resolve } = this.waiter;
+        this.waiter = null;
+        resolve({ value: undefined, done: true });
+      }
+    }
   }
 
   return(): Promise<IteratorResult<SignalEvent>> {
@@ -138,6 +163,15 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  private take(): SignalEvent | undefined {
+    const item = this.queue.shift();
+    if (item?.live) {
+      this.liveQueued--;
+      this.queuedBytes -= approximateBytes(item.event);
+    }
+    return item?.event;
   }
 
   private clearQueue(): void {

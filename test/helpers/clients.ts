@@ -1,7 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import { createClient as createSseClient } from 'graphql-sse';
 import WebSocket from 'ws';
-import { CREATE_SESSION, SIGNALS_SUBSCRIPTION } from '../../client/operations';
+import { CREATE_SESSION, POLL_SIGNALS, SIGNALS_SUBSCRIPTION } from '../../client/operations';
 import type { Session, Signal } from '../../client/types';
 import { Inbox } from './inbox';
 
@@ -15,11 +15,13 @@ export async function http<T = Record<string, unknown>>(
   url: string,
   query: string,
   variables: Record<string, unknown> = {},
-  options: { token?: string; headers?: Record<string, string> } = {},
+  options: { token?: string; headers?: Record<string, string>; signal?: AbortSignal } = {},
 ): Promise<GraphQLResponse<T>> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
   if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
-  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  const init: RequestInit = { method: 'POST', headers, body: JSON.stringify({ query, variables }) };
+  if (options.signal) init.signal = options.signal;
+  const res = await fetch(url, init);
   return (await res.json()) as GraphQLResponse<T>;
 }
 
@@ -105,6 +107,28 @@ export function wsPeer(wsUrl: string, token: string | undefined): WsPeer {
     },
     dispose: () => client.dispose() as Promise<void>,
   };
+}
+
+/** Signals by HTTP long polling, as a client behind a hostile proxy would get them; stop() aborts the poll in flight. */
+export function pollingSignals(httpUrl: string, token: string, after?: string): { events: Inbox<Signal>; cursor: () => string; stop: () => void } {
+  const events = new Inbox<Signal>('long-poll signals');
+  const abort = new AbortController();
+  let cursor = after;
+  void (async () => {
+    while (!abort.signal.aborted) {
+      const res = await http<{ pollSignals: { cursor: string; events: Signal[] } }>(
+        httpUrl,
+        POLL_SIGNALS,
+        cursor === undefined ? { waitMs: 5_000 } : { after: cursor, waitMs: 5_000 },
+        { token, signal: abort.signal },
+      ).catch((error: unknown) => (abort.signal.aborted ? null : Promise.reject(error)));
+      if (!res) return;
+      if (!res.data?.pollSignals) return events.fail(new Error(`poll failed: ${JSON.stringify(res.errors)}`));
+      res.data.pollSignals.events.forEach((e) => events.push(e));
+      cursor = res.data.pollSignals.cursor;
+    }
+  })().catch((error: unknown) => events.fail(error instanceof Error ? error : new Error(String(error))));
+  return { events, cursor: () => cursor ?? '', stop: () => abort.abort() };
 }
 
 /** Subscribes to signals over Server-Sent Events (yoga's GraphQL over SSE, distinct connections). */
