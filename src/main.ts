@@ -1,7 +1,10 @@
 /** `npm start`: reads the environment, starts one gateway, and stops cleanly on SIGTERM/SIGINT. */
 import { ConfigError, loadConfig, VARIABLES } from './config';
 import { createLogger } from './logger';
-import { createGateway, GRAPHQL_PATH } from './server';
+import { createGateway, DRAIN_TIMEOUT_MS, GRAPHQL_PATH } from './server';
+
+/** If a graceful stop hangs anyway, the process still exits within this. */
+const HARD_EXIT_MS = 3 * DRAIN_TIMEOUT_MS;
 
 function printHelp(): void {
   console.log('Switchboard — realtime GraphQL signaling gateway for WebRTC\n\nEnvironment variables:');
@@ -31,8 +34,16 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      log.error('graceful shutdown timed out; exiting');
+      process.exit(1);
+    }, HARD_EXIT_MS).unref();
+    const started = Date.now();
     gateway.close().then(
-      () => process.exit(0),
+      () => {
+        log.info({ ms: Date.now() - started }, 'shut down');
+        process.exit(0);
+      },
       (error: unknown) => {
         log.error({ err: error }, 'shutdown failed');
         process.exit(1);

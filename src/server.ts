@@ -26,6 +26,8 @@ import { attachWebSocket } from './transport/websocket';
 export const GRAPHQL_PATH = '/graphql';
 /** Largest HTTP request body accepted; GraphQL documents and signals are far smaller. */
 export const MAX_HTTP_BODY_BYTES = MAX_WS_PAYLOAD_BYTES;
+/** Longest wait for connections to finish at shutdown, per phase (sockets, then HTTP). */
+export const DRAIN_TIMEOUT_MS = 5_000;
 
 export interface Gateway {
   /** `http(s)://host:port` as bound (port resolved when 0 was asked). */
@@ -160,21 +162,32 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const scheme = config.tlsCertFile === undefined ? 'http' : 'https';
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
 
+  /**
+   * Graceful stop: accept nothing new; tell every client 1001 (after the reply to any operation in
+   * flight) so it resumes on another instance; let in-flight HTTP requests and long polls finish;
+   * release the broker. Each wait is bounded.
+   */
+  const shutdown = async (): Promise<void> => {
+    ws.stopAccepting();
+    const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    core.connections.endAll(CloseCode.GoingAway, 'server shutting down');
+    core.presence.close();
+    await ws.drain(DRAIN_TIMEOUT_MS);
+    await broker.close(); // ends the feeds of pending long polls, which then answer
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([httpClosed, new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_TIMEOUT_MS)))]);
+    clearTimeout(timer);
+    server.closeAllConnections();
+    await httpClosed;
+  };
   let closing: Promise<void> | null = null;
   return {
     url: `${scheme}://${host}:${port}`,
     port,
     core,
     close: () => {
-      closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        core.connections.endAll(CloseCode.GoingAway, 'server shutting down');
-        await ws.close();
-        server.closeAllConnections();
-        core.presence.close();
-        await broker.close();
-        await stopped;
-      })();
+      closing ??= shutdown();
       return closing;
     },
   };

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../src/config';
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfig, VARIABLES } from '../src/config';
 
 const root = join(__dirname, '..');
 
@@ -28,14 +29,26 @@ describe('configuration', () => {
     expect(loadConfig({ NODE_ENV: 'production', SIGNALING_SECRET: 'x'.repeat(32) }).guestSessions).toBe(false);
   });
 
-  it('npm start stops with one line naming a bad variable', () => {
+  it.each([
+    ['PORT', 'not-a-port'],
+    ['REDIS_URL', 'localhost:6379'],
+  ])('npm start stops with one line naming a bad %s', (name, value) => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'main.ts')], {
       cwd: root,
-      env: { ...process.env, PORT: 'not-a-port' },
+      env: { ...process.env, [name]: value },
       encoding: 'utf8',
       timeout: 20_000,
     });
     expect(run.status).toBe(1);
-    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^switchboard: PORT="not-a-port" is invalid/)]);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^switchboard: ${name}=".*" is invalid`))]);
+  });
+
+  it('documents every variable in .env.example and --help', () => {
+    const example = readFileSync(join(root, '.env.example'), 'utf8');
+    const help = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'main.ts'), '--help'], { cwd: root, encoding: 'utf8', timeout: 20_000 });
+    for (const v of VARIABLES) {
+      expect(example).toMatch(new RegExp(`^#? ?${v.name}=`, 'm'));
+      expect(help.stdout).toContain(v.name);
+    }
   });
 });

@@ -48,7 +48,14 @@ function rootsOf(args: ExecutionArgs): Roots {
  * graphql-ws on the gateway's HTTP server. Auth happens once at connection init (invalid or expired
  * token: 4403); every operation then runs through yoga's envelop so all plugins apply, as on HTTP.
  */
-export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped, path: string): { close(): Promise<void> } {
+export interface WebSocketTransport {
+  /** New upgrades are refused (the HTTP server stops accepting too). */
+  stopAccepting(): void;
+  /** Waits up to `timeoutMs` for every socket to close (they were told 1001), then cuts the rest. */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped, path: string): WebSocketTransport {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD_BYTES });
   const sessions = new WeakMap<WebSocket, WsSession>();
   const allowed = core.config.allowedOrigins;
@@ -137,9 +144,15 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
   );
 
   return {
-    close: async () => {
-      server.off('upgrade', onUpgrade);
-      for (const client of wss.clients) client.close(CloseCode.GoingAway, 'server shutting down');
+    stopAccepting: () => server.off('upgrade', onUpgrade),
+    drain: async (timeoutMs: number) => {
+      // Sockets still finishing an operation close right after its reply (see WsSession.pendingClose).
+      for (const client of wss.clients) if (!sessions.get(client)) client.close(CloseCode.GoingAway, 'server shutting down');
+      const closed = [...wss.clients].map((client) => new Promise<void>((resolve) => client.once('close', () => resolve())));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+      for (const client of wss.clients) client.terminate();
       await graphqlWs.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

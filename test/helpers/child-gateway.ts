@@ -40,8 +40,11 @@ export class ChildGateway {
       const lines = createInterface({ input: child.stdout! });
       let gateway: ChildGateway | null = null;
       lines.on('line', (line) => {
+        if (gateway) {
+          gateway.logs.push(line);
+          return;
+        }
         logs.push(line);
-        if (gateway) return;
         if (!line.includes('"switchboard listening"')) return;
         const { graphiql } = JSON.parse(line) as { graphiql: string };
         clearTimeout(timer);
