@@ -19,6 +19,9 @@ export interface Config {
   /** True when no secret was configured and a random one was made for this process. */
   signalingSecretGenerated: boolean;
   jwksUrl: string | undefined;
+  /** Required `aud` / `iss` claims, when set. */
+  audience: string | undefined;
+  issuer: string | undefined;
   apiKey: string | undefined;
   guestSessions: boolean;
   allowedOrigins: string[];
@@ -37,6 +40,12 @@ export interface Config {
   rateLimitIcePerS: number;
   maxConnectionsPerIp: number;
   rateLimitSessionsPerMin: number;
+  /** Take the client IP from X-Forwarded-For (behind a trusted reverse proxy only). */
+  trustProxy: boolean;
+  /** Schema introspection (and GraphiQL); off in production by default. */
+  introspection: boolean;
+  /** Accept only the operations the SDK ships (client/operations.ts). */
+  knownOperationsOnly: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   production: boolean;
 }
@@ -58,7 +67,9 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'HOST', default: '0.0.0.0', meaning: 'address to listen on' },
   { name: 'REDIS_URL', default: '', meaning: 'redis://… to share state between instances; unset: embedded memory broker' },
   { name: 'SIGNALING_SECRET', default: '', meaning: 'HS256 secret for session tokens (random per process in development)' },
-  { name: 'SIGNALING_JWKS_URL', default: '', meaning: 'JWKS URL for RS/ES-signed session tokens' },
+  { name: 'SIGNALING_JWKS_URL', default: '', meaning: 'JWKS (https:// or file://) for RS/ES-signed session tokens' },
+  { name: 'SIGNALING_AUDIENCE', default: '', meaning: 'required aud claim of session tokens (also set on minted ones)' },
+  { name: 'SIGNALING_ISSUER', default: '', meaning: 'required iss claim of session tokens (also set on minted ones)' },
   { name: 'SIGNALING_API_KEY', default: '', meaning: 'x-api-key that allows createSession when guest sessions are off' },
   { name: 'GUEST_SESSIONS', default: 'true (false in production)', meaning: 'allow createSession without credentials' },
   { name: 'ALLOWED_ORIGINS', default: '', meaning: 'comma list of browser origins allowed (empty: any)' },
@@ -76,6 +87,9 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'RATE_LIMIT_ICE_PER_S', default: '50', meaning: 'ICE candidates per peer per second (0: off)' },
   { name: 'MAX_CONNECTIONS_PER_IP', default: '200', meaning: 'concurrent WebSocket connections per IP (0: off)' },
   { name: 'RATE_LIMIT_SESSIONS_PER_MIN', default: '60', meaning: 'guest sessions per IP per minute (0: off)' },
+  { name: 'TRUST_PROXY', default: 'false', meaning: 'take client IPs from X-Forwarded-For (only behind your own proxy)' },
+  { name: 'INTROSPECTION', default: 'true (false in production)', meaning: 'schema introspection and GraphiQL' },
+  { name: 'KNOWN_OPERATIONS_ONLY', default: 'false', meaning: 'accept only the operations shipped in client/operations.ts' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'fatal|error|warn|info|debug|trace|silent' },
   { name: 'NODE_ENV', default: 'development', meaning: 'production turns guest sessions off and requires a secret' },
 ];
@@ -127,7 +141,12 @@ const envSchema = z.object({
   SIGNALING_SECRET: optionalString.refine((v) => v === undefined || v.length >= MIN_SECRET_CHARS, {
     message: `must be at least ${MIN_SECRET_CHARS} characters`,
   }),
-  SIGNALING_JWKS_URL: url(['http:', 'https:']),
+  SIGNALING_JWKS_URL: url(['http:', 'https:', 'file:']),
+  SIGNALING_AUDIENCE: optionalString,
+  SIGNALING_ISSUER: optionalString,
+  TRUST_PROXY: bool,
+  INTROSPECTION: bool,
+  KNOWN_OPERATIONS_ONLY: bool,
   SIGNALING_API_KEY: optionalString,
   GUEST_SESSIONS: bool,
   ALLOWED_ORIGINS: commaList,
@@ -179,6 +198,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     signalingSecret: e.SIGNALING_SECRET ?? randomBytes(32).toString('base64url'),
     signalingSecretGenerated: e.SIGNALING_SECRET === undefined,
     jwksUrl: e.SIGNALING_JWKS_URL,
+    audience: e.SIGNALING_AUDIENCE,
+    issuer: e.SIGNALING_ISSUER,
     apiKey: e.SIGNALING_API_KEY,
     guestSessions: e.GUEST_SESSIONS ?? !production,
     allowedOrigins: e.ALLOWED_ORIGINS,
@@ -197,6 +218,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     rateLimitIcePerS: e.RATE_LIMIT_ICE_PER_S,
     maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     rateLimitSessionsPerMin: e.RATE_LIMIT_SESSIONS_PER_MIN,
+    trustProxy: e.TRUST_PROXY ?? false,
+    introspection: e.INTROSPECTION ?? !production,
+    knownOperationsOnly: e.KNOWN_OPERATIONS_ONLY ?? false,
     logLevel: e.LOG_LEVEL ?? 'info',
     production,
   };

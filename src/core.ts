@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { TokenService } from './auth/tokens';
 import type { Broker } from './broker/broker';
 import type { Config } from './config';
+import type { RateLimits } from './limits/rate-limits';
 import type { Metrics } from './metrics';
 import type { ConnectionRegistry } from './presence/connections';
 import type { Presence } from './presence/presence';
@@ -15,4 +16,5 @@ export interface Core {
   tokens: TokenService;
   connections: ConnectionRegistry;
   metrics: Metrics;
+  limits: RateLimits;
 }

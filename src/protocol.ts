@@ -13,6 +13,9 @@ export const ErrorCode = {
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   RateLimited: 'RATE_LIMITED',
   Unavailable: 'UNAVAILABLE',
+  /** yoga's codes for documents that do not parse or validate (including the query limits). */
+  ParseFailed: 'GRAPHQL_PARSE_FAILED',
+  ValidationFailed: 'GRAPHQL_VALIDATION_FAILED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -84,3 +87,19 @@ export const MAX_POLL_WAIT_MS = 30_000;
 export const GUEST_CLAIM_MS = 60_000;
 /** Longest `after` cursor accepted; real ones are far shorter. */
 export const MAX_CURSOR_CHARS = 128;
+
+/** graphql-ws: no connection_init within this closes the socket with 4408. */
+export const CONNECTION_INIT_TIMEOUT_MS = 3_000;
+/** Live `signals` subscriptions one WebSocket may hold. */
+export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 4;
+/** Rate limits allow bursts: the per-second rate is enforced over windows this long. */
+export const RATE_LIMIT_WINDOW_S = 2;
+/** A socket refused this many times for rate within FLOOD_WINDOW_MS is closed with 4129. */
+export const FLOOD_CLOSE_AFTER_REFUSALS = 20;
+export const FLOOD_WINDOW_MS = 5_000;
+/** Query limits (graphql-armor). The SDK's deepest document is 4 levels and ~120 tokens. */
+export const MAX_QUERY_DEPTH = 8;
+export const MAX_QUERY_ALIASES = 4;
+export const MAX_QUERY_TOKENS = 1_000;
+export const MAX_QUERY_COST = 2_000;
+export const MAX_QUERY_DIRECTIVES = 8;

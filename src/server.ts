@@ -14,6 +14,7 @@ import { RedisBroker } from './broker/redis';
 import type { Config } from './config';
 import type { Core } from './core';
 import { createLogger } from './logger';
+import { RateLimits } from './limits/rate-limits';
 import { Metrics } from './metrics';
 import { useRejectionMetrics } from './api/rejection-metrics';
 import { demoPage } from './pages/demo';
@@ -92,6 +93,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     tokens: new TokenService({ secret: config.signalingSecret, jwksUrl: config.jwksUrl }),
     connections: new ConnectionRegistry((code) => metrics.disconnects.inc({ code })),
     metrics,
+    limits: new RateLimits(config, broker instanceof RedisBroker ? broker.client : undefined),
   };
   broker.onPeerMoved(({ room, peer }) => core.connections.end(peerKey(room, peer), CloseCode.Replaced, 'replaced by a newer connection'));
 
@@ -113,7 +115,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       warn: (...args) => yogaLog.warn(args.map(String).join(' ')),
       error: (...args) => yogaLog.error(args.map(String).join(' ')),
     },
-    context: (initial) => buildContext(core, initial as { request?: Request } & Partial<WsInitialContext>),
+    context: (initial) => buildContext(core, initial as { request?: Request; req?: IncomingMessage } & Partial<WsInitialContext>),
   });
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {

@@ -17,6 +17,8 @@ export interface GatewayContext {
   apiKey: string | null;
   /** The WebSocket this operation arrived on; null on HTTP and SSE. */
   connection: ConnectionHandle | null;
+  /** The caller's IP (see TRUST_PROXY), for per-IP limits. */
+  clientIp: string;
 }
 
 /** The caller's identity, or UNAUTHENTICATED; also refuses a token that expired mid-connection. */

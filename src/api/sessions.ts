@@ -3,6 +3,7 @@ import { refusal } from '../errors';
 import { validateId, validateName } from '../limits/validation';
 import { ErrorCode, GUEST_CLAIM_MS } from '../protocol';
 import { brokered } from './broker-call';
+import { limited } from './limited';
 import { builder, PeerRef } from './builder';
 import { type GatewayContext, requireIdentity } from './context';
 
@@ -47,6 +48,7 @@ builder.mutationField('createSession', (t) =>
       if (!trusted && !ctx.core.config.guestSessions) {
         throw refusal(ErrorCode.Forbidden, 'guest sessions are off: send the server API key as x-api-key');
       }
+      if (!trusted) await limited(ctx, 'sessions', ctx.clientIp);
       const room = validateId('room', String(args.room));
       const peerId = args.peerId == null ? `peer-${randomBytes(6).toString('hex')}` : validateId('peerId', String(args.peerId));
       const name = validateName(args.name);

@@ -1,6 +1,8 @@
 import { SlowConsumerError, type Feed } from '../broker/feed';
 import type { DirectSignal, IceCandidateData, SignalEvent } from '../events';
 import { refusal } from '../errors';
+import { limited } from './limited';
+import { RateLimits } from '../limits/rate-limits';
 import { validateCandidate, validateId, validateSdp } from '../limits/validation';
 import { peerKey } from '../presence/presence';
 import { CloseCode, ErrorCode, MAX_CURSOR_CHARS, SignalKind } from '../protocol';
@@ -94,6 +96,7 @@ const DeliveryRef = builder.objectRef<{ id: string; at: number }>('Delivery').im
 /** Accepts one signal from the token's peer to a peer of the same room. */
 async function relay(ctx: GatewayContext, signal: DirectSignal): Promise<{ id: string; at: number }> {
   const identity = requireIdentity(ctx);
+  await limited(ctx, RateLimits.forSignal(signal.kind), peerKey(identity.room, identity.peerId));
   const delivery = await brokered(ctx.core.broker.send(identity.room, signal));
   if (delivery === 'recipient-not-found') {
     throw refusal(ErrorCode.PeerNotFound, `no peer ${signal.to} is connected in your room`, { to: signal.to });

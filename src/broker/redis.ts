@@ -205,6 +205,11 @@ export class RedisBroker implements Broker {
     this.every(this.leaseMs / 4, () => this.reapDeadInstances());
   }
 
+  /** The command connection, shared with the rate limiters so limits hold across instances. */
+  get client(): Redis {
+    return this.commands;
+  }
+
   /** Resolves once both connections are ready, or after `timeoutMs` (the gateway then starts not ready). */
   async connected(timeoutMs: number): Promise<boolean> {
     const ready = (c: Redis) =>

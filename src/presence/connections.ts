@@ -4,6 +4,8 @@ import type { CloseCode } from '../protocol';
 export interface ConnectionHandle {
   /** Ends the connection; on WebSocket, closes with `code`. */
   end(code: CloseCode, reason: string): void;
+  /** Told each time an operation on this connection is refused for rate; a flooding socket closes itself. */
+  refused?(): void;
 }
 
 /**

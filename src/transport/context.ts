@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { GatewayContext } from '../api/context';
+import { clientIp } from '../limits/client-ip';
 import { TokenError, type Identity } from '../auth/tokens';
 import type { Core } from '../core';
 import type { WsSession } from './websocket';
@@ -15,19 +17,22 @@ const BEARER = /^Bearer\s+(\S+)$/i;
  * Builds the resolver context for every transport. WebSocket operations carry the identity verified at
  * connection init; HTTP and SSE requests present `Authorization: Bearer` on each request.
  */
-export async function buildContext(core: Core, initial: { request?: Request; ws?: WsSession }): Promise<GatewayContext> {
+export async function buildContext(core: Core, initial: { request?: Request; req?: IncomingMessage; ws?: WsSession }): Promise<GatewayContext> {
   if (initial.ws) {
-    return { core, transport: 'ws', identity: initial.ws.identity, tokenProblem: null, apiKey: null, connection: initial.ws.handle };
+    const { identity, handle, clientIp } = initial.ws;
+    return { core, transport: 'ws', identity, tokenProblem: null, apiKey: null, connection: handle, clientIp };
   }
+  const ip = initial.req ? clientIp(initial.req, core.config.trustProxy) : 'unknown';
   const headers = initial.request?.headers;
   const accept = headers?.get('accept') ?? '';
   const transport = accept.includes('text/event-stream') ? 'sse' : 'http';
   const apiKey = headers?.get('x-api-key') ?? null;
   const authorization = headers?.get('authorization');
-  if (!authorization) return { core, transport, identity: null, tokenProblem: null, apiKey, connection: null };
+  const base = { core, transport, apiKey, connection: null, clientIp: ip } as const;
+  if (!authorization) return { ...base, identity: null, tokenProblem: null };
   const token = BEARER.exec(authorization)?.[1];
   if (token === undefined) {
-    return { core, transport, identity: null, tokenProblem: 'Authorization must be "Bearer <token>"', apiKey, connection: null };
+    return { ...base, identity: null, tokenProblem: 'Authorization must be "Bearer <token>"' };
   }
   let identity: Identity | null = null;
   let tokenProblem: string | null = null;
@@ -37,5 +42,5 @@ export async function buildContext(core: Core, initial: { request?: Request; ws?
     if (!(error instanceof TokenError)) throw error;
     tokenProblem = error.message;
   }
-  return { core, transport, identity, tokenProblem, apiKey, connection: null };
+  return { ...base, identity, tokenProblem };
 }

@@ -8,7 +8,17 @@ import { TokenError, type Identity } from '../auth/tokens';
 import type { Core } from '../core';
 import type { ConnectionHandle } from '../presence/connections';
 import { peerKey } from '../presence/presence';
-import { CloseCode, MAX_WS_PAYLOAD_BYTES } from '../protocol';
+import { refusal } from '../errors';
+import { clientIp } from '../limits/client-ip';
+import {
+  CloseCode,
+  CONNECTION_INIT_TIMEOUT_MS,
+  ErrorCode,
+  FLOOD_CLOSE_AFTER_REFUSALS,
+  FLOOD_WINDOW_MS,
+  MAX_SUBSCRIPTIONS_PER_CONNECTION,
+  MAX_WS_PAYLOAD_BYTES,
+} from '../protocol';
 import type { WsInitialContext } from './context';
 
 /** What yoga contributes to an operation, whichever transport carries it. */
@@ -26,7 +36,12 @@ export interface Enveloped {
 /** One socket's state: whom it speaks for, and operations whose replies must go out before a close. */
 export interface WsSession {
   identity: Identity;
+  clientIp: string;
   handle: ConnectionHandle;
+  /** Ids of live subscriptions on this socket. */
+  subscriptions: Set<string>;
+  /** When this socket's recent operations were refused for rate (flood detection). */
+  refusals: number[];
   /** Ids of queries and mutations still running on this socket. */
   running: Set<string>;
   pendingClose: { code: number; reason: string } | null;
@@ -59,6 +74,8 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD_BYTES });
   const sessions = new WeakMap<WebSocket, WsSession>();
   const allowed = core.config.allowedOrigins;
+  const { maxConnectionsPerIp, trustProxy } = core.config;
+  const perIp = new Map<string, number>();
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -71,12 +88,28 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    const ip = clientIp(request, trustProxy);
+    const open = perIp.get(ip) ?? 0;
+    if (maxConnectionsPerIp > 0 && open >= maxConnectionsPerIp) {
+      core.metrics.rateLimited.inc({ limit: 'connections' });
+      socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    perIp.set(ip, open + 1);
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      ws.once('close', () => {
+        const left = (perIp.get(ip) ?? 1) - 1;
+        if (left > 0) perIp.set(ip, left);
+        else perIp.delete(ip);
+      });
+      wss.emit('connection', ws, request);
+    });
   };
   server.on('upgrade', onUpgrade);
 
   const graphqlWs = useServer<Record<string, unknown> | undefined, { socket: WebSocket; request: IncomingMessage }>(
     {
+      connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
       onConnect: async (ctx) => {
         const token = ctx.connectionParams?.['authToken'];
         if (typeof token !== 'string') return false;
@@ -90,12 +123,24 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
         const socket = ctx.extra.socket;
         const session: WsSession = {
           identity,
+          clientIp: clientIp(ctx.extra.request, trustProxy),
+          subscriptions: new Set(),
+          refusals: [],
           running: new Set(),
           pendingClose: null,
           handle: {
             end: (code, reason) => {
               if (session.running.size > 0) session.pendingClose = { code, reason };
               else socket.close(code, reason);
+            },
+            refused: () => {
+              const now = Date.now();
+              session.refusals = session.refusals.filter((t) => now - t < FLOOD_WINDOW_MS);
+              session.refusals.push(now);
+              if (session.refusals.length >= FLOOD_CLOSE_AFTER_REFUSALS) {
+                session.refusals = [];
+                core.connections.close(session.handle, CloseCode.Flooding, 'flooding: too many requests over the rate limit');
+              }
             },
           },
         };
@@ -115,11 +160,21 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
         try {
           document = parse(payload.query);
         } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('the query could not be parsed')];
+          const message = error instanceof GraphQLError ? error.message : 'the query could not be parsed';
+          return [refusal(ErrorCode.ParseFailed, message)];
         }
         const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
-        if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') session.running.add(id);
+        if (errors.length > 0) {
+          return errors.map((e) => (e.extensions['code'] ? e : new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: ErrorCode.ValidationFailed } })));
+        }
+        if (getOperationAST(document, payload.operationName)?.operation === 'subscription') {
+          if (session.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+            return [refusal(ErrorCode.RateLimited, `at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection`, { retryAfterMs: 1000 })];
+          }
+          session.subscriptions.add(id);
+        } else {
+          session.running.add(id);
+        }
         const args: ExecutionArgs = {
           schema,
           document,
@@ -132,6 +187,7 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
       },
       onComplete: (ctx, id) => {
         const session = sessions.get(ctx.extra.socket);
+        session?.subscriptions.delete(id);
         if (!session || !session.running.delete(id)) return;
         const pending = session.pendingClose;
         // The reply is already written; the close waits until the complete message follows it.

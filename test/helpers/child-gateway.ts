@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { TEST_SECRET } from './gateway';
+import { LIMITS_OFF, TEST_SECRET } from './gateway';
 
 const ROOT = join(__dirname, '..', '..');
 const START_TIMEOUT_MS = 20_000;
@@ -27,7 +27,7 @@ export class ChildGateway {
     // One process (no tsx CLI wrapper), so a signal reaches the gateway itself: SIGKILL is a real crash.
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
       cwd: ROOT,
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SIGNALING_SECRET: TEST_SECRET, LOG_LEVEL: 'info', ...env },
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SIGNALING_SECRET: TEST_SECRET, LOG_LEVEL: 'info', ...LIMITS_OFF, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const logs: string[] = [];
