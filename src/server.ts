@@ -16,6 +16,7 @@ import type { Core } from './core';
 import { createLogger } from './logger';
 import { RateLimits } from './limits/rate-limits';
 import { Metrics } from './metrics';
+import { hardeningPlugins } from './api/hardening';
 import { useRejectionMetrics } from './api/rejection-metrics';
 import { demoPage } from './pages/demo';
 import { ConnectionRegistry } from './presence/connections';
@@ -90,7 +91,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     log,
     broker,
     presence: new Presence(broker, config.graceMs, log),
-    tokens: new TokenService({ secret: config.signalingSecret, jwksUrl: config.jwksUrl }),
+    tokens: new TokenService({ secret: config.signalingSecret, jwksUrl: config.jwksUrl, audience: config.audience, issuer: config.issuer }),
     connections: new ConnectionRegistry((code) => metrics.disconnects.inc({ code })),
     metrics,
     limits: new RateLimits(config, broker instanceof RedisBroker ? broker.client : undefined),
@@ -100,10 +101,10 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const yogaLog = log.child({ component: 'yoga' });
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
-    plugins: [useRejectionMetrics(metrics)],
+    plugins: [...hardeningPlugins(config), useRejectionMetrics(metrics)],
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
-    graphiql: config.production
+    graphiql: !config.introspection
       ? false
       : { title: 'Switchboard', defaultQuery: 'mutation {\n  createSession(room: "demo", name: "alice") { token peerId expiresAt }\n}\n' },
     renderGraphiQL,

@@ -1,4 +1,6 @@
-import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, SignJWT, type JSONWebKeySet, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { z } from 'zod';
 import { ID_PATTERN, MAX_NAME_CHARS } from '../protocol';
 
@@ -18,7 +20,10 @@ export class TokenError extends Error {
 
 export interface TokenServiceOptions {
   secret: string;
+  /** `https://…` (fetched and cached by jose) or `file://…` (read once). */
   jwksUrl: string | undefined;
+  audience: string | undefined;
+  issuer: string | undefined;
 }
 
 /** Tolerated clock difference between the token's issuer and this gateway. */
@@ -37,22 +42,24 @@ const claimsSchema = z.object({
 export class TokenService {
   private readonly key: Uint8Array;
   private readonly jwks: JWTVerifyGetKey | undefined;
+  private readonly checks: Pick<JWTVerifyOptions, 'audience' | 'issuer' | 'clockTolerance'>;
 
-  constructor(options: TokenServiceOptions) {
+  constructor(private readonly options: TokenServiceOptions) {
     this.key = new TextEncoder().encode(options.secret);
-    this.jwks = options.jwksUrl === undefined ? undefined : createRemoteJWKSet(new URL(options.jwksUrl));
+    this.jwks = options.jwksUrl === undefined ? undefined : loadJwks(new URL(options.jwksUrl));
+    this.checks = { clockTolerance: CLOCK_SKEW_S };
+    if (options.audience !== undefined) this.checks.audience = options.audience;
+    if (options.issuer !== undefined) this.checks.issuer = options.issuer;
   }
 
   async mint(identity: Omit<Identity, 'exp'>, ttlS: number): Promise<{ token: string; expiresAt: Date }> {
     const exp = Math.floor(Date.now() / 1000) + ttlS;
     const claims: Record<string, string> = { room: identity.room };
     if (identity.name !== null) claims['name'] = identity.name;
-    const token = await new SignJWT(claims)
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(identity.peerId)
-      .setIssuedAt()
-      .setExpirationTime(exp)
-      .sign(this.key);
+    const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(identity.peerId).setIssuedAt().setExpirationTime(exp);
+    if (this.options.audience !== undefined) jwt.setAudience(this.options.audience);
+    if (this.options.issuer !== undefined) jwt.setIssuer(this.options.issuer);
+    const token = await jwt.sign(this.key);
     return { token, expiresAt: new Date(exp * 1000) };
   }
 
@@ -60,17 +67,21 @@ export class TokenService {
   async verify(token: string): Promise<Identity> {
     let payload: unknown;
     try {
+      // Each key type is verified only with its own pinned algorithms: no alg "none", and no HMAC
+      // with a public key as the secret (algorithm confusion).
       const result = this.isHmac(token)
-        ? await jwtVerify(token, this.key, { algorithms: HMAC_ALGORITHMS, clockTolerance: CLOCK_SKEW_S })
+        ? await jwtVerify(token, this.key, { ...this.checks, algorithms: HMAC_ALGORITHMS })
         : this.jwks
-          ? await jwtVerify(token, this.jwks, { algorithms: ASYMMETRIC_ALGORITHMS, clockTolerance: CLOCK_SKEW_S })
+          ? await jwtVerify(token, this.jwks, { ...this.checks, algorithms: ASYMMETRIC_ALGORITHMS })
           : null;
       if (result === null) throw new TokenError('token algorithm not accepted');
+      const issuedAt = result.payload.iat;
+      if (issuedAt !== undefined && issuedAt > Date.now() / 1000 + CLOCK_SKEW_S) throw new TokenError('token issued in the future');
       payload = result.payload;
     } catch (error) {
       if (error instanceof TokenError) throw error;
-      const code = (error as { code?: unknown }).code;
-      throw new TokenError(code === 'ERR_JWT_EXPIRED' ? 'token expired' : 'token invalid');
+      const code = error instanceof Error && 'code' in error ? error.code : undefined;
+      throw new TokenError(code === 'ERR_JWT_EXPIRED' ? 'token expired' : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? 'token claims not accepted' : 'token invalid');
     }
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new TokenError('token claims invalid: needs sub, room and exp');
@@ -86,4 +97,11 @@ export class TokenService {
       return false;
     }
   }
+}
+
+/** A JWKS from a URL (jose fetches, caches and refreshes it) or from a file (read once at start). */
+function loadJwks(url: URL): JWTVerifyGetKey {
+  if (url.protocol !== 'file:') return createRemoteJWKSet(url);
+  const jwks = JSON.parse(readFileSync(fileURLToPath(url), 'utf8')) as JSONWebKeySet;
+  return createLocalJWKSet(jwks);
 }
