@@ -1,5 +1,5 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { type DocumentNode, Kind, NoSchemaIntrospectionCustomRule, parse, print } from 'graphql';
+import { type DocumentNode, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, parse, print, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import * as operations from '../../client/operations';
 import type { Config } from '../config';
@@ -31,13 +31,15 @@ function isDocument(value: unknown): value is DocumentNode {
  * off, and optionally only the SDK's own operations.
  */
 export function hardeningPlugins(config: Config): Plugin[] {
+  // graphql-armor's own errors carry no code: report a coded one instead of propagating theirs.
+  const coded = { propagateOnRejection: false, onReject: [codedRejection] };
   const plugins: Plugin[] = [
     EnvelopArmorPlugin({
-      maxDepth: { n: MAX_QUERY_DEPTH },
-      maxAliases: { n: MAX_QUERY_ALIASES },
+      maxDepth: { n: MAX_QUERY_DEPTH, ...coded },
+      maxAliases: { n: MAX_QUERY_ALIASES, ...coded },
       maxTokens: { n: MAX_QUERY_TOKENS },
-      costLimit: { maxCost: MAX_QUERY_COST },
-      maxDirectives: { n: MAX_QUERY_DIRECTIVES },
+      costLimit: { maxCost: MAX_QUERY_COST, ...coded },
+      maxDirectives: { n: MAX_QUERY_DIRECTIVES, ...coded },
       blockFieldSuggestion: { enabled: !config.introspection },
     }),
   ];
@@ -54,4 +56,9 @@ export function hardeningPlugins(config: Config): Plugin[] {
     });
   }
   return plugins;
+}
+
+function codedRejection(context: ValidationContext | null, error: GraphQLError): void {
+  const message = error.message.replace(/^Syntax Error: /, '');
+  context?.reportError(new GraphQLError(message, { nodes: error.nodes ?? null, extensions: { code: ErrorCode.ValidationFailed } }));
 }
