@@ -16,6 +16,7 @@ import type { Core } from './core';
 import { createLogger } from './logger';
 import { RateLimits } from './limits/rate-limits';
 import { Metrics } from './metrics';
+import { useCodedErrors } from './api/coded-errors';
 import { hardeningPlugins } from './api/hardening';
 import { useRejectionMetrics } from './api/rejection-metrics';
 import { demoPage } from './pages/demo';
@@ -101,7 +102,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const yogaLog = log.child({ component: 'yoga' });
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
-    plugins: [...hardeningPlugins(config), useRejectionMetrics(metrics)],
+    plugins: [...hardeningPlugins(config), useCodedErrors(), useRejectionMetrics(metrics)],
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     graphiql: !config.introspection

@@ -1,0 +1,28 @@
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { ErrorCode } from '../protocol';
+
+/**
+ * Gives a code to the errors graphql-js raises itself before any resolver runs — a variable that does
+ * not coerce (a 64-bit number for an Int, a null for a non-null input) — so that every refusal names
+ * its code, on every transport. Errors with a path come from resolvers and are left alone (an
+ * uncoded one is internal and yoga masks it).
+ */
+export function useCodedErrors(): Plugin {
+  const code = (errors: readonly GraphQLError[]): GraphQLError[] =>
+    errors.map((e) => (e.extensions['code'] || e.path ? e : new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { ...e.extensions, code: ErrorCode.BadUserInput } })));
+  return {
+    onExecute: () => ({
+      onExecuteDone: ({ result, setResult }) => {
+        if (Symbol.asyncIterator in result || !result.errors) return;
+        setResult({ ...result, errors: code(result.errors) });
+      },
+    }),
+    onSubscribe: () => ({
+      onSubscribeResult: ({ result, setResult }) => {
+        if (Symbol.asyncIterator in result || !result.errors) return;
+        setResult({ ...result, errors: code(result.errors) });
+      },
+    }),
+  };
+}
