@@ -1,9 +1,10 @@
 import { SignJWT } from 'jose';
 import { ME, PEERS, SEND_OFFER } from '../client/operations';
 import { CloseCode, ErrorCode } from '../src/protocol';
-import { codeOf, createSession, http, wsPeer, type WsPeer } from './helpers/clients';
-import { startGateway, TEST_SECRET, type TestGateway } from './helpers/gateway';
+import { codeOf, createSession, http } from './helpers/clients';
+import { startGateway, TEST_SECRET } from './helpers/gateway';
 import { fakeSdp } from './helpers/sdp';
+import { gatewaySuite } from './helpers/suite';
 
 const encode = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -12,21 +13,7 @@ async function sign(claims: Record<string, unknown>, secret = TEST_SECRET): Prom
 }
 
 describe('authentication and isolation', () => {
-  let gw: TestGateway;
-  const sockets: WsPeer[] = [];
-  const open = (token: string | undefined): WsPeer => {
-    const p = wsPeer(gw.wsUrl, token);
-    sockets.push(p);
-    return p;
-  };
-
-  beforeAll(async () => {
-    gw = await startGateway();
-  });
-  afterAll(async () => {
-    await Promise.all(sockets.map((s) => s.dispose()));
-    await gw.close();
-  });
+  const { gw, open } = gatewaySuite();
 
   const now = () => Math.floor(Date.now() / 1000);
   const badTokens: Array<[string, () => Promise<string | undefined>]> = [
@@ -41,7 +28,7 @@ describe('authentication and isolation', () => {
 
   it.each(badTokens)('refuses on HTTP with UNAUTHENTICATED: %s token', async (_label, make) => {
     const token = await make();
-    const res = await http(gw.httpUrl, ME, {}, token === undefined ? {} : { token });
+    const res = await http(gw().httpUrl, ME, {}, token === undefined ? {} : { token });
     expect(codeOf(res)).toBe(ErrorCode.Unauthenticated);
     expect(res.data ?? null).toBeNull();
   });
@@ -52,9 +39,9 @@ describe('authentication and isolation', () => {
   });
 
   it('keeps rooms apart: another room’s peers are invisible and unreachable', async () => {
-    const alice = await createSession(gw.httpUrl, 'iso-a', 'alice');
-    const bob = await createSession(gw.httpUrl, 'iso-a', 'bob');
-    const eve = await createSession(gw.httpUrl, 'iso-b', 'eve');
+    const alice = await createSession(gw().httpUrl, 'iso-a', 'alice');
+    const bob = await createSession(gw().httpUrl, 'iso-a', 'bob');
+    const eve = await createSession(gw().httpUrl, 'iso-b', 'eve');
     const aliceWs = open(alice.token);
     const aliceSignals = aliceWs.signals();
     await aliceSignals.events.next();
@@ -69,24 +56,24 @@ describe('authentication and isolation', () => {
     expect(codeOf(res)).toBe(ErrorCode.PeerNotFound);
 
     // A token minted for another room with the same peer id is another peer.
-    const aliceElsewhere = await createSession(gw.httpUrl, 'iso-b', 'alice');
+    const aliceElsewhere = await createSession(gw().httpUrl, 'iso-b', 'alice');
     const elsewhereWs = open(aliceElsewhere.token);
     await elsewhereWs.signals().events.next();
     const sneaky = await elsewhereWs.request(SEND_OFFER, { to: 'bob', sdp: fakeSdp('x') });
     expect(codeOf(sneaky)).toBe(ErrorCode.PeerNotFound);
 
     // A peer that is not connected to its room cannot send at all.
-    const ghost = await createSession(gw.httpUrl, 'iso-a', 'ghost');
-    expect(codeOf(await http(gw.httpUrl, SEND_OFFER, { to: 'alice', sdp: fakeSdp('g') }, { token: ghost.token }))).toBe(ErrorCode.Forbidden);
+    const ghost = await createSession(gw().httpUrl, 'iso-a', 'ghost');
+    expect(codeOf(await http(gw().httpUrl, SEND_OFFER, { to: 'alice', sdp: fakeSdp('g') }, { token: ghost.token }))).toBe(ErrorCode.Forbidden);
 
     // Nothing reached alice: her next event is bob's offer, sent now.
-    await http(gw.httpUrl, SEND_OFFER, { to: 'alice', sdp: fakeSdp('bob') }, { token: bob.token });
+    await http(gw().httpUrl, SEND_OFFER, { to: 'alice', sdp: fakeSdp('bob') }, { token: bob.token });
     expect(await aliceSignals.events.next()).toMatchObject({ __typename: 'Offer', from: 'bob' });
   });
 
   it('cannot forge from: the sender is always the token’s peer', async () => {
-    const alice = await createSession(gw.httpUrl, 'forge', 'alice');
-    const bob = await createSession(gw.httpUrl, 'forge', 'bob');
+    const alice = await createSession(gw().httpUrl, 'forge', 'alice');
+    const bob = await createSession(gw().httpUrl, 'forge', 'bob');
     const aliceWs = open(alice.token);
     const aliceSignals = aliceWs.signals();
     await aliceSignals.events.next();
@@ -95,19 +82,19 @@ describe('authentication and isolation', () => {
     await aliceSignals.events.nextWhere((e) => e.__typename === 'PeerConnected');
 
     const forged = await http(
-      gw.httpUrl,
+      gw().httpUrl,
       'mutation { sendOffer(to: "alice", sdp: "v=0", from: "carol") { id } }',
       {},
       { token: bob.token },
     );
     expect(forged.errors?.[0]?.message).toMatch(/Unknown argument "from"/);
-    await http(gw.httpUrl, SEND_OFFER, { to: 'alice', sdp: fakeSdp('bob'), from: 'carol' }, { token: bob.token });
+    await http(gw().httpUrl, SEND_OFFER, { to: 'alice', sdp: fakeSdp('bob'), from: 'carol' }, { token: bob.token });
     expect(await aliceSignals.events.next()).toMatchObject({ __typename: 'Offer', from: 'bob', to: 'alice' });
   });
 
   it('refuses a guest who asks for a peer id a live session holds, and createSession without guests needs the API key', async () => {
-    await createSession(gw.httpUrl, 'taken', 'alice');
-    const again = await http(gw.httpUrl, 'mutation { createSession(room: "taken", peerId: "alice") { token } }');
+    await createSession(gw().httpUrl, 'taken', 'alice');
+    const again = await http(gw().httpUrl, 'mutation { createSession(room: "taken", peerId: "alice") { token } }');
     expect(codeOf(again)).toBe(ErrorCode.PeerIdTaken);
 
     const locked = await startGateway({ GUEST_SESSIONS: 'false', SIGNALING_API_KEY: 'backend-key' });
@@ -123,15 +110,15 @@ describe('authentication and isolation', () => {
   });
 
   it('refreshSession mints a working token for the same peer', async () => {
-    const s = await createSession(gw.httpUrl, 'refresh', 'alice', 'Alice');
+    const s = await createSession(gw().httpUrl, 'refresh', 'alice', 'Alice');
     const res = await http<{ refreshSession: { token: string; peerId: string; room: string } }>(
-      gw.httpUrl,
+      gw().httpUrl,
       'mutation { refreshSession { token peerId room } }',
       {},
       { token: s.token },
     );
     expect(res.data?.refreshSession).toMatchObject({ peerId: 'alice', room: 'refresh' });
-    const me = await http(gw.httpUrl, ME, {}, { token: res.data?.refreshSession.token ?? '' });
+    const me = await http(gw().httpUrl, ME, {}, { token: res.data?.refreshSession.token ?? '' });
     expect(me.data).toEqual({ me: { id: 'alice', name: 'Alice' } });
   });
 });

@@ -1,33 +1,19 @@
 import { SEND_ICE_CANDIDATE } from '../client/operations';
 import type { SignalOf } from '../client/types';
-import { createSession, wsPeer, type WsPeer } from './helpers/clients';
-import { startGateway, type TestGateway } from './helpers/gateway';
+import { createSession } from './helpers/clients';
 import { wsPort } from './helpers/ports';
 import { HOST_CANDIDATE } from './helpers/sdp';
 import { openDataChannel } from './helpers/webrtc';
+import { gatewaySuite } from './helpers/suite';
 
 const MAILBOX_EVENTS = 4;
 
 describe('resume after the mailbox dropped the cursor', () => {
-  let gw: TestGateway;
-  const sockets: WsPeer[] = [];
-  const open = (token: string): WsPeer => {
-    const p = wsPeer(gw.wsUrl, token);
-    sockets.push(p);
-    return p;
-  };
-
-  beforeAll(async () => {
-    gw = await startGateway({ MAILBOX_EVENTS: String(MAILBOX_EVENTS), RATE_LIMIT_ICE_PER_S: '0' });
-  });
-  afterAll(async () => {
-    await Promise.all(sockets.map((s) => s.dispose()));
-    await gw.close();
-  });
+  const { gw, open } = gatewaySuite({ MAILBOX_EVENTS: String(MAILBOX_EVENTS), RATE_LIMIT_ICE_PER_S: '0' });
 
   it('answers resumed: false, and the werift pair is connected again after an ICE restart', async () => {
-    const a = await createSession(gw.httpUrl, 'restart', 'alice');
-    const b = await createSession(gw.httpUrl, 'restart', 'bob');
+    const a = await createSession(gw().httpUrl, 'restart', 'alice');
+    const b = await createSession(gw().httpUrl, 'restart', 'bob');
     const aliceWs = open(a.token);
     const pa = await wsPort(aliceWs, 'alice');
     const bobWs = open(b.token);

@@ -1,29 +1,16 @@
 import { SEND_ANSWER, SEND_ICE_CANDIDATE, SEND_OFFER, PEERS } from '../client/operations';
 import type { Signal } from '../client/types';
-import { createSession, sseSignals, wsPeer, type WsPeer } from './helpers/clients';
-import { startGateway, type TestGateway } from './helpers/gateway';
+import { createSession, sseSignals, wsPeer } from './helpers/clients';
+import { startGateway } from './helpers/gateway';
 import { fakeSdp, HOST_CANDIDATE } from './helpers/sdp';
+import { gatewaySuite } from './helpers/suite';
 
 describe('resume and presence within one process', () => {
-  let gw: TestGateway;
-  const sockets: WsPeer[] = [];
-  const open = (token: string): WsPeer => {
-    const p = wsPeer(gw.wsUrl, token);
-    sockets.push(p);
-    return p;
-  };
-
-  beforeAll(async () => {
-    gw = await startGateway({ GRACE_MS: '60000' });
-  });
-  afterAll(async () => {
-    await Promise.all(sockets.map((s) => s.dispose()));
-    await gw.close();
-  });
+  const { gw, open } = gatewaySuite({ GRACE_MS: '60000' });
 
   it('delivers every event sent during grace exactly once, in order, after a resume with the cursor', async () => {
-    const a = await createSession(gw.httpUrl, 'resume', 'alice');
-    const b = await createSession(gw.httpUrl, 'resume', 'bob');
+    const a = await createSession(gw().httpUrl, 'resume', 'alice');
+    const b = await createSession(gw().httpUrl, 'resume', 'bob');
     const alice = open(a.token);
     const aliceSignals = alice.signals();
     await aliceSignals.events.next();
@@ -78,7 +65,6 @@ describe('resume and presence within one process', () => {
       const a = await createSession(quick.httpUrl, 'grace', 'alice');
       const b = await createSession(quick.httpUrl, 'grace', 'bob');
       const alice = wsPeer(quick.wsUrl, a.token);
-      sockets.push(alice);
       const aliceSignals = alice.signals();
       await aliceSignals.events.next();
       const bobSse = sseSignals(quick.httpUrl, b.token);
@@ -87,18 +73,19 @@ describe('resume and presence within one process', () => {
       bobSse.stop();
       expect(await aliceSignals.events.next()).toMatchObject({ __typename: 'PeerDisconnected', peer: { id: 'bob' }, reason: 'timeout' });
       expect((await alice.request(PEERS)).data).toEqual({ peers: [] });
+      await alice.dispose();
     } finally {
       await quick.close();
     }
   });
 
   it('announces each join once when many peers join one room together', async () => {
-    const watcherSession = await createSession(gw.httpUrl, 'crowd', 'watcher');
+    const watcherSession = await createSession(gw().httpUrl, 'crowd', 'watcher');
     const watcher = open(watcherSession.token);
     const watch = watcher.signals();
     await watch.events.next();
     const n = 30;
-    const sessions = await Promise.all(Array.from({ length: n }, (_, i) => createSession(gw.httpUrl, 'crowd', `p${i}`)));
+    const sessions = await Promise.all(Array.from({ length: n }, (_, i) => createSession(gw().httpUrl, 'crowd', `p${i}`)));
     const joined = sessions.map((s) => open(s.token).signals());
     const welcomes = await Promise.all(joined.map((j) => j.events.next()));
     expect(welcomes.every((w) => w.__typename === 'Welcome')).toBe(true);

@@ -1,32 +1,16 @@
 import { LEAVE_ROOM, PEERS, SEND_ANSWER, SEND_ICE_CANDIDATE, SEND_OFFER, ME } from '../client/operations';
 import type { SignalOf } from '../client/types';
 import { CloseCode } from '../src/protocol';
-import { createSession, wsPeer, type WsPeer } from './helpers/clients';
-import { startGateway, type TestGateway } from './helpers/gateway';
+import { createSession } from './helpers/clients';
 import { fakeSdp, HOST_CANDIDATE } from './helpers/sdp';
+import { gatewaySuite } from './helpers/suite';
 
 describe('signaling over WebSocket', () => {
-  let gw: TestGateway;
-  const peers: WsPeer[] = [];
-  const open = (token: string): WsPeer => {
-    const p = wsPeer(gw.wsUrl, token);
-    peers.push(p);
-    return p;
-  };
-
-  beforeAll(async () => {
-    gw = await startGateway();
-  });
-  afterEach(async () => {
-    await Promise.all(peers.splice(0).map((p) => p.dispose()));
-  });
-  afterAll(async () => {
-    await gw.close();
-  });
+  const { gw, open } = gatewaySuite();
 
   it('carries the whole flow: Welcome, PeerConnected, offer, answer, ICE both ways, leaveRoom', async () => {
-    const aliceSession = await createSession(gw.httpUrl, 'flow', 'alice', 'Alice');
-    const bobSession = await createSession(gw.httpUrl, 'flow', 'bob', 'Bob');
+    const aliceSession = await createSession(gw().httpUrl, 'flow', 'alice', 'Alice');
+    const bobSession = await createSession(gw().httpUrl, 'flow', 'bob', 'Bob');
     const alice = open(aliceSession.token);
     const bob = open(bobSession.token);
 
@@ -71,8 +55,8 @@ describe('signaling over WebSocket', () => {
   });
 
   it('gives every event a distinct cursor and keeps each sender’s order', async () => {
-    const a = await createSession(gw.httpUrl, 'order', 'a');
-    const b = await createSession(gw.httpUrl, 'order', 'b');
+    const a = await createSession(gw().httpUrl, 'order', 'a');
+    const b = await createSession(gw().httpUrl, 'order', 'b');
     const pa = open(a.token);
     const pb = open(b.token);
     const bSignals = pb.signals();
@@ -95,8 +79,8 @@ describe('signaling over WebSocket', () => {
   });
 
   it('replaces an older connection of the same peer with 4100 and keeps the peer connected', async () => {
-    const a = await createSession(gw.httpUrl, 'replace', 'a');
-    const b = await createSession(gw.httpUrl, 'replace', 'b');
+    const a = await createSession(gw().httpUrl, 'replace', 'a');
+    const b = await createSession(gw().httpUrl, 'replace', 'b');
     const watcher = open(b.token);
     const watch = watcher.signals();
     await watch.events.next();

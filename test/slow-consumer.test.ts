@@ -1,32 +1,18 @@
 import { SEND_ICE_CANDIDATE, SEND_OFFER } from '../client/operations';
 import { CloseCode, MAX_SDP_BYTES } from '../src/protocol';
-import { createSession, wsPeer, type WsPeer } from './helpers/clients';
-import { startGateway, type TestGateway } from './helpers/gateway';
+import { createSession } from './helpers/clients';
 import { fakeSdp, HOST_CANDIDATE } from './helpers/sdp';
+import { gatewaySuite } from './helpers/suite';
 
 /** Upper bound on the flood; the gateway must give up on the reader long before. */
 const MAX_FLOOD_OFFERS = 600;
 const BIG_SDP = fakeSdp('flood') + `a=x-padding:${'p'.repeat(MAX_SDP_BYTES - 1024)}\r\n`;
 
 describe('slow consumers', () => {
-  let gw: TestGateway;
-  const sockets: WsPeer[] = [];
-  const open = (token: string): WsPeer => {
-    const p = wsPeer(gw.wsUrl, token);
-    sockets.push(p);
-    return p;
-  };
-
-  beforeAll(async () => {
-    gw = await startGateway({ MAILBOX_EVENTS: '1024', RATE_LIMIT_SDP_PER_S: '0', RATE_LIMIT_ICE_PER_S: '0' });
-  });
-  afterAll(async () => {
-    await Promise.all(sockets.map((s) => s.dispose()));
-    await gw.close();
-  });
+  const { gw, open } = gatewaySuite({ MAILBOX_EVENTS: '1024', RATE_LIMIT_SDP_PER_S: '0', RATE_LIMIT_ICE_PER_S: '0' });
 
   it('closes a reader that stops reading with 4102, keeps serving others, and loses nothing on resume', async () => {
-    const [slowS, flooderS, aS, bS] = await Promise.all(['slow', 'flooder', 'a', 'b'].map((id) => createSession(gw.httpUrl, 'slow', id)));
+    const [slowS, flooderS, aS, bS] = await Promise.all(['slow', 'flooder', 'a', 'b'].map((id) => createSession(gw().httpUrl, 'slow', id)));
     if (!slowS || !flooderS || !aS || !bS) throw new Error('sessions');
     const slow = open(slowS.token);
     const slowSignals = slow.signals();
@@ -41,7 +27,7 @@ describe('slow consumers', () => {
     await slowSignals.events.nextWhere((e) => e.__typename === 'PeerConnected' && e.peer.id === 'b');
 
     const disconnects = async (): Promise<number> =>
-      (await gw.core.metrics.disconnects.get()).values.find((v) => v.labels['code'] === CloseCode.SlowConsumer)?.value ?? 0;
+      (await gw().core.metrics.disconnects.get()).values.find((v) => v.labels['code'] === CloseCode.SlowConsumer)?.value ?? 0;
 
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
