@@ -1,40 +1,29 @@
-/** The events `signals` delivers, as the SIGNAL_FIELDS selection returns them. */
+/**
+ * The SDK's data types, derived from the generated documents (`npm run codegen`), so they cannot drift
+ * from `schema/schema.graphql`.
+ */
+import type { CreateSessionMutation, IceCandidateInput, IceServersQuery, SendOfferMutation, SignalFieldsFragment } from './generated/graphql';
 
-export interface Peer {
-  id: string;
-  name: string | null;
-}
+/** One event of the `signals` subscription (or of a `pollSignals` batch), discriminated by `__typename`. */
+export type Signal = SignalFieldsFragment;
 
-export interface IceCandidateData {
-  candidate: string;
-  sdpMid: string | null;
-  sdpMLineIndex: number | null;
-  usernameFragment: string | null;
-}
-
-interface Base {
-  cursor: string;
-  at: string;
-}
-
-export type Signal =
-  | (Base & { __typename: 'Welcome'; self: Peer; room: string; peers: Peer[]; resumed: boolean })
-  | (Base & { __typename: 'PeerConnected'; peer: Peer })
-  | (Base & { __typename: 'PeerDisconnected'; peer: Peer; reason: string })
-  | (Base & { __typename: 'Offer'; from: string; to: string; sdp: string })
-  | (Base & { __typename: 'Answer'; from: string; to: string; sdp: string })
-  | (Base & { __typename: 'IceCandidate'; from: string; to: string; candidate: IceCandidateData });
-
+/** The signal with the given `__typename`. */
 export type SignalOf<K extends Signal['__typename']> = Extract<Signal, { __typename: K }>;
 
-export interface Session {
-  token: string;
-  peerId: string;
-  room: string;
-  expiresAt: string;
-}
+/** A peer as the gateway reports it. */
+export type Peer = SignalOf<'PeerConnected'>['peer'];
 
-export interface Delivery {
-  id: string;
-  at: string;
-}
+/** An ICE candidate as it arrives (`candidate: ""` is end-of-candidates). */
+export type IceCandidateData = SignalOf<'IceCandidate'>['candidate'];
+
+/** An ICE candidate to send; the optional fields default to null. */
+export type IceCandidateSend = IceCandidateInput;
+
+/** A session: the token and what it stands for. */
+export type Session = CreateSessionMutation['createSession'];
+
+/** The gateway's receipt for an accepted signal. */
+export type Delivery = SendOfferMutation['sendOffer'];
+
+/** One STUN/TURN server for `RTCPeerConnection`'s `iceServers`. */
+export type IceServer = IceServersQuery['iceServers'][number];

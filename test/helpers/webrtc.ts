@@ -3,7 +3,7 @@ import type { IceCandidateData, Signal } from '../../client/types';
 import { EVENT_TIMEOUT_MS, type Inbox } from './inbox';
 
 /** werift on loopback only: no STUN, host candidates on 127.0.0.1. */
-const LOOPBACK_ONLY = { iceServers: [], iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: ['127.0.0.1'] };
+export const LOOPBACK_ONLY = { iceServers: [], iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: ['127.0.0.1'] };
 
 /** How one side talks to the gateway, whatever the transport. */
 export interface SignalingPort {

@@ -1,0 +1,13 @@
+/**
+ * The Switchboard client SDK: a signaling client for one peer, peer sessions that drive an
+ * `RTCPeerConnection` per remote peer, the connection state machine, and the generated typed documents.
+ */
+export { createSignalingClient, SignalingClient, type ClientState, type PeerSignal, type SignalingClientOptions, type SignalingEvents } from './signaling-client';
+export { createPeerSession, PeerSession, type CandidateLike, type DescriptionLike, type PeerConnectionLike, type PeerSessionEvents, type PeerSessionOptions, type RemoteCandidate } from './peer-session';
+export { createGuestSession, type GuestSessionOptions } from './guest';
+export { CONNECTION_TRANSITIONS, ConnectionStateMachine, InvalidTransitionError, isLegalTransition, type ConnectionState, type StateChange, type Transition } from './state';
+export { SignalingError, type SignalingErrorCode } from './errors';
+export { ClientErrorCode, CloseCode, ErrorCode } from './protocol';
+export { readToken, type TokenClaims } from './token';
+export type { Transport, WebSocketConstructor } from './links';
+export type { Delivery, IceCandidateData, IceCandidateSend, IceServer, Peer, Session, Signal, SignalOf } from './types';

@@ -1,0 +1,107 @@
+/**
+ * What the SDK knows of the wire protocol: the gateway's error and close codes, mirrored here so the
+ * client never imports server code, and the SDK's own timing defaults (with units in their names).
+ */
+
+/** The `extensions.code` of the GraphQL errors the gateway returns (mirrors the gateway's `ErrorCode`). */
+export const ErrorCode = {
+  Unauthenticated: 'UNAUTHENTICATED',
+  Forbidden: 'FORBIDDEN',
+  BadUserInput: 'BAD_USER_INPUT',
+  PeerNotFound: 'PEER_NOT_FOUND',
+  PeerIdTaken: 'PEER_ID_TAKEN',
+  PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
+  RateLimited: 'RATE_LIMITED',
+  Unavailable: 'UNAVAILABLE',
+} as const;
+/** One of {@link ErrorCode}'s values. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * Codes the SDK itself puts on a {@link SignalingError} when the failure is not a GraphQL error:
+ * the transport dropped, the client was closed, a wait ran out.
+ */
+export const ClientErrorCode = {
+  /** The socket or HTTP request failed before an answer arrived; whether it was accepted is unknown. */
+  Transport: 'TRANSPORT',
+  /** The client was closed (or failed) while the operation waited. */
+  Closed: 'CLOSED',
+  /** A bounded wait (for a connection, for a retry) ran out. */
+  Timeout: 'TIMEOUT',
+  /** The gateway closed the connection for good (replaced, session ended, token refused). */
+  ConnectionRefused: 'CONNECTION_REFUSED',
+  /** The answer did not have the shape the SDK's documents ask for. */
+  BadResponse: 'BAD_RESPONSE',
+} as const;
+/** One of {@link ClientErrorCode}'s values. */
+export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
+
+/** WebSocket close codes the SDK acts on (mirrors the gateway's `CloseCode` plus the WebSocket ones it needs). */
+export const CloseCode = {
+  /** Normal closure (the SDK closing its own socket). */
+  Normal: 1000,
+  /** The server is shutting down: reconnect (to another instance) and resume. */
+  GoingAway: 1001,
+  /** The connection dropped without a close frame. */
+  Abnormal: 1006,
+  /** A newer connection of the same peer took over: do not reconnect automatically. */
+  Replaced: 4100,
+  /** The session ended (`leaveRoom`): do not reconnect. */
+  SessionEnded: 4101,
+  /** The client read too slowly: reconnect and resume from the last cursor. */
+  SlowConsumer: 4102,
+  /** The client kept sending over its rate limit: reconnect after a backoff. */
+  Flooding: 4129,
+  /** graphql-ws: malformed message; a bug, retrying will not help. */
+  BadRequest: 4400,
+  /** graphql-ws: invalid or expired token at connection init. */
+  Forbidden: 4403,
+  /** graphql-ws: subprotocol not acceptable. */
+  SubprotocolNotAcceptable: 4406,
+  /** graphql-ws `terminate()`: the SDK cut a socket that stopped answering pings. */
+  Terminated: 4499,
+} as const;
+/** One of {@link CloseCode}'s values. */
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Close codes after which reconnecting cannot help: the client gives up (state `failed` or `disconnected`). */
+export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
+  CloseCode.Replaced,
+  CloseCode.SessionEnded,
+  CloseCode.BadRequest,
+  CloseCode.Forbidden,
+  CloseCode.SubprotocolNotAcceptable,
+]);
+
+/** First reconnect delay; each further attempt doubles it (with full jitter) up to {@link RECONNECT_MAX_DELAY_MS}. */
+export const RECONNECT_BASE_DELAY_MS = 250;
+/** Longest wait between two reconnect attempts. */
+export const RECONNECT_MAX_DELAY_MS = 10_000;
+/** Reconnect attempts in a row, without a Welcome in between, before the client gives up (`failed`). */
+export const RECONNECT_MAX_ATTEMPTS = 12;
+/** WebSocket attempts that never got a Welcome before `transport: 'auto'` falls back to long polling. */
+export const WS_ATTEMPTS_BEFORE_POLLING = 3;
+/** How long one long poll asks the gateway to hold (the gateway allows up to 30 s). */
+export const POLL_WAIT_MS = 25_000;
+/** A graphql-ws ping goes out this often on an idle socket. */
+export const KEEP_ALIVE_MS = 10_000;
+/** A ping without a pong within this cuts the socket (then reconnect and resume). */
+export const PONG_TIMEOUT_MS = 5_000;
+/** How long a send waits for the connection to be live before it fails with `TIMEOUT`. */
+export const SEND_WAIT_MS = 30_000;
+/** Retries of one send refused with `RATE_LIMITED` or `UNAVAILABLE`, or cut by a dropped socket. */
+export const SEND_MAX_RETRIES = 6;
+/** Longest wait before retrying one send, whatever `retryAfterMs` says. */
+export const SEND_MAX_RETRY_DELAY_MS = 5_000;
+/** The token is refreshed when this share of its lifetime is left (bounded by the two limits below). */
+export const TOKEN_REFRESH_SHARE = 0.2;
+/** Refresh at least this long before expiry. */
+export const TOKEN_REFRESH_MIN_MARGIN_MS = 1_000;
+/** Refresh at most this long before expiry. */
+export const TOKEN_REFRESH_MAX_MARGIN_MS = 5 * 60_000;
+/** How long `close()` waits for `leaveRoom` and for sockets to close before cutting them. */
+export const CLOSE_WAIT_MS = 2_000;
+/** ICE restarts a peer session tries in a row without reaching `connected` before it reports `failed`. */
+export const ICE_MAX_RESTARTS = 3;
+/** An ICE connection `disconnected` for this long is restarted (it often recovers by itself first). */
+export const ICE_DISCONNECTED_RESTART_MS = 4_000;
