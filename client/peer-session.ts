@@ -91,6 +91,7 @@ export class PeerSession<PC extends PeerConnectionLike = PeerConnectionLike> ext
   private makingOffer = false;
   private ignoreOffer = false;
   private closed = false;
+  private closing: Promise<void> | null = null;
   private restartsInRow = 0;
   private gaveUp = false;
   private glares = 0;
@@ -162,8 +163,12 @@ export class PeerSession<PC extends PeerConnectionLike = PeerConnectionLike> ext
    * Stops the local tracks, closes the connection (and its data channels), removes every listener and
    * releases the remote peer's signals. The client stays open for other sessions.
    */
-  async close(reason: 'left' | 'closed' | 'failed' = 'closed'): Promise<void> {
-    if (this.closed) return;
+  close(reason: 'left' | 'closed' | 'failed' = 'closed'): Promise<void> {
+    this.closing ??= this.shutDown(reason);
+    return this.closing;
+  }
+
+  private async shutDown(reason: 'left' | 'closed' | 'failed'): Promise<void> {
     this.closed = true;
     clearTimeout(this.disconnectedTimer);
     for (const cleanup of this.cleanups.splice(0)) cleanup();

@@ -29,6 +29,7 @@ import {
   SEND_MAX_RETRIES,
   SEND_MAX_RETRY_DELAY_MS,
   SEND_WAIT_MS,
+  TOKEN_REFRESH_MIN_MARGIN_MS,
   WS_ATTEMPTS_BEFORE_POLLING,
 } from './protocol';
 import { type ConnectionState, ConnectionStateMachine, type StateChange } from './state';
@@ -74,6 +75,8 @@ export interface SignalingEvents {
   'ice-candidate': SignalOf<'IceCandidate'>;
   /** The gateway connection moved to another state. */
   state: StateChange<ClientState>;
+  /** The token was refreshed: store it if you keep tokens across page loads. */
+  token: string;
   /** Something went wrong that the client could not hide: a lost link, a failed refresh, the reason for `failed`. */
   error: SignalingError;
 }
@@ -396,9 +399,14 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
       }
       this.token = token;
       this.claims = claims;
+      this.emit('token', token);
     } catch (caught) {
       if (this.closing) return;
       this.emit('error', caught instanceof SignalingError ? caught : transportError(caught));
+      // Try again while the token is still good, then let the next connect report the expiry.
+      const leftMs = this.claims.expiresAtMs - Date.now();
+      if (leftMs > TOKEN_REFRESH_MIN_MARGIN_MS) this.refreshTimer = setTimeout(() => void this.refresh(), leftMs / 2);
+      return;
     }
     if (!this.closing) this.scheduleRefresh();
   }

@@ -71,6 +71,8 @@ builder.mutationField('refreshSession', (t) =>
         { peerId: identity.peerId, room: identity.room, name: identity.name },
         ctx.core.config.sessionTtlS,
       );
+      // A socket authenticates once: refreshing over it extends what it may do, as a new connection would.
+      ctx.connection?.renew?.(Math.floor(expiresAt.getTime() / 1000));
       return { token, peerId: identity.peerId, room: identity.room, expiresAt };
     },
   }),

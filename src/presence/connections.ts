@@ -6,6 +6,8 @@ export interface ConnectionHandle {
   end(code: CloseCode, reason: string): void;
   /** Told each time an operation on this connection is refused for rate; a flooding socket closes itself. */
   refused?(): void;
+  /** The peer refreshed its session on this connection: operations on it stay valid until `exp` (epoch seconds). */
+  renew?(exp: number): void;
 }
 
 /**

@@ -129,6 +129,9 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
           running: new Set(),
           pendingClose: null,
           handle: {
+            renew: (exp) => {
+              session.identity = { ...session.identity, exp };
+            },
             end: (code, reason) => {
               if (session.running.size > 0) session.pendingClose = { code, reason };
               else socket.close(code, reason);

@@ -1,0 +1,138 @@
+import type { SignalingClient } from '../client';
+import { ChildGateway } from './helpers/child-gateway';
+import { startGateway, type TestGateway } from './helpers/gateway';
+import { TcpProxy } from './helpers/proxy';
+import { TestRedis } from './helpers/redis';
+import { answerCalls, nextEvent, opened, reach, remoteChannel, sdkClient, sessionFor, weriftSession } from './helpers/sdk';
+import { nextMessage } from './helpers/webrtc';
+
+const clients: SignalingClient[] = [];
+async function join(url: string, room: string, peerId: string, options: Parameters<typeof sdkClient>[3] = {}): Promise<SignalingClient> {
+  const client = await sdkClient(url, room, peerId, options);
+  clients.push(client);
+  return client;
+}
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.close()));
+});
+
+/** Alice calls Bob over a data channel; resolves when a message crossed it. */
+async function call(alice: SignalingClient, bob: SignalingClient): Promise<void> {
+  const bobsCalls = answerCalls(bob);
+  const outgoing = weriftSession(alice, bob.peerId);
+  const channel = outgoing.peerConnection.createDataChannel('chat');
+  const incoming = await sessionFor(bobsCalls, bob, alice.peerId);
+  const received = remoteChannel(incoming.peerConnection);
+  await Promise.all([reach(outgoing, 'p2p-connected'), reach(incoming, 'p2p-connected'), opened(channel)]);
+  const arrived = nextMessage(await received);
+  channel.send(`from ${alice.peerId}`);
+  await expect(arrived).resolves.toBe(`from ${alice.peerId}`);
+}
+
+describe('the SDK recovers by itself', () => {
+  let gateway: TestGateway;
+  let proxy: TcpProxy;
+  beforeAll(async () => {
+    gateway = await startGateway({ SESSION_TTL_S: '3' });
+    proxy = await TcpProxy.start(Number(new URL(gateway.url).port));
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await gateway.close();
+  });
+
+  test('the network drops mid-negotiation: both clients reconnect, resume, and the call still connects', async () => {
+    const alice = await join(proxy.httpUrl, 'cut', 'alice');
+    const bob = await join(proxy.httpUrl, 'cut', 'bob');
+    let cuts = 0;
+    // Bob has the offer, his answer and both sides' candidates are still to cross: cut everything now.
+    bob.once('offer', () => (cuts = proxy.cut()));
+    await call(alice, bob);
+    expect(cuts).toBeGreaterThanOrEqual(2);
+    expect(alice.history).toEqual(['disconnected', 'connecting', 'connected', 'reconnecting', 'connected']);
+    expect(bob.history).toEqual(['disconnected', 'connecting', 'connected', 'reconnecting', 'connected']);
+  });
+
+  test('the token is refreshed before it expires, and a reconnect after the first expiry uses the new one', async () => {
+    const alice = await join(proxy.httpUrl, 'refresh', 'alice');
+    const first = alice.currentToken;
+    const expiresAtMs = JSON.parse(Buffer.from(first.split('.')[1] ?? '', 'base64url').toString()).exp * 1000;
+    const refreshed = await nextEvent(alice, 'token', () => true, 5_000);
+    expect(refreshed).not.toBe(first);
+    expect(Date.now()).toBeLessThan(expiresAtMs);
+    // Past the first token's expiry, a fresh connection only gets in with the refreshed one.
+    await nextEvent(alice, 'token', () => Date.now() > expiresAtMs, 5_000);
+    const back = nextEvent(alice, 'welcome');
+    proxy.cut();
+    await expect(back).resolves.toMatchObject({ resumed: true });
+    expect(alice.state).toBe('connected');
+  });
+
+  test('long polling carries the same call when sockets are not an option', async () => {
+    const alice = await join(gateway.httpUrl, 'polling', 'alice', { transport: 'long-polling' });
+    const bob = await join(gateway.httpUrl, 'polling', 'bob');
+    expect(alice.transport).toBe('long-polling');
+    await call(alice, bob);
+  });
+});
+
+describe('close() releases everything', () => {
+  let gateway: ChildGateway;
+  beforeAll(async () => {
+    gateway = await ChildGateway.start({});
+  });
+  afterAll(async () => {
+    await gateway.stop();
+  });
+
+  test('after a call and close(), no socket, timer or handle of the SDK is left in this process', async () => {
+    const before = process.getActiveResourcesInfo().sort();
+    const alice = await sdkClient(gateway.httpUrl, 'handles', 'alice');
+    const bob = await sdkClient(gateway.httpUrl, 'handles', 'bob');
+    const bobsCalls = answerCalls(bob);
+    const outgoing = weriftSession(alice, 'bob');
+    outgoing.peerConnection.createDataChannel('chat');
+    const incoming = await sessionFor(bobsCalls, bob, 'alice');
+    await Promise.all([reach(outgoing, 'p2p-connected'), reach(incoming, 'p2p-connected')]);
+    expect(process.getActiveResourcesInfo().length).toBeGreaterThan(before.length);
+
+    const bobSees = nextEvent(bob, 'peer-disconnected', ({ peer }) => peer.id === 'alice');
+    await alice.close();
+    await expect(bobSees).resolves.toMatchObject({ reason: 'left' });
+    await bob.close();
+    await Promise.all([outgoing.close(), incoming.close()]);
+    await settled(() => sameResources(before));
+    expect(process.getActiveResourcesInfo().sort()).toEqual(before);
+  });
+});
+
+describe('two instances sharing Redis', () => {
+  let redis: TestRedis;
+  let gateways: ChildGateway[];
+  beforeAll(async () => {
+    redis = await TestRedis.start();
+    gateways = await Promise.all([ChildGateway.start({ REDIS_URL: redis.url }), ChildGateway.start({ REDIS_URL: redis.url })]);
+  });
+  afterAll(async () => {
+    await Promise.all(gateways.map((gateway) => gateway.stop()));
+    await redis.kill();
+  });
+
+  test('Alice on one instance calls Bob on the other', async () => {
+    const [one, two] = gateways;
+    if (!one || !two) throw new Error('gateways did not start');
+    const alice = await join(one.httpUrl, 'two-instances', 'alice');
+    const bob = await join(two.httpUrl, 'two-instances', 'bob');
+    await call(alice, bob);
+  });
+});
+
+function sameResources(before: string[]): boolean {
+  return JSON.stringify(process.getActiveResourcesInfo().sort()) === JSON.stringify(before);
+}
+
+/** Waits (bounded) until `done()` holds, checking after each turn of the event loop's timers. */
+async function settled(done: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+}
