@@ -197,9 +197,11 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     return this.send(SendIceCandidateDocument, { to, candidate }).then((data) => data.sendIceCandidate);
   }
 
-  /** STUN/TURN servers for `RTCPeerConnection` (TURN credentials are short-lived: ask per call). */
+  /** STUN/TURN servers, ready for `new RTCPeerConnection({ iceServers })` (TURN credentials are short-lived: ask per call). */
   iceServers(): Promise<IceServer[]> {
-    return this.send(IceServersDocument, {}).then((data) => data.iceServers);
+    return this.send(IceServersDocument, {}).then((data) =>
+      data.iceServers.map(({ urls, username, credential }) => ({ urls, ...(username ? { username } : {}), ...(credential ? { credential } : {}) })),
+    );
   }
 
   /**

@@ -25,5 +25,9 @@ export type Session = CreateSessionMutation['createSession'];
 /** The gateway's receipt for an accepted signal. */
 export type Delivery = SendOfferMutation['sendOffer'];
 
-/** One STUN/TURN server for `RTCPeerConnection`'s `iceServers`. */
-export type IceServer = IceServersQuery['iceServers'][number];
+/** One STUN/TURN server, in the shape `RTCPeerConnection`'s `iceServers` takes (absent fields left out). */
+export interface IceServer {
+  readonly urls: IceServersQuery['iceServers'][number]['urls'];
+  readonly username?: string;
+  readonly credential?: string;
+}

@@ -136,3 +136,39 @@ async function settled(done: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done() && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
 }
+
+describe('a resume that lost signals', () => {
+  let gateway: TestGateway;
+  let proxy: TcpProxy;
+  beforeAll(async () => {
+    gateway = await startGateway({ MAILBOX_EVENTS: '4' });
+    proxy = await TcpProxy.start(Number(new URL(gateway.url).port));
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await gateway.close();
+  });
+
+  test('Welcome with resumed: false makes the session restart ICE with fresh credentials', async () => {
+    // Alice (through the proxy) stays away about a second after the cut: time for her mailbox to overflow.
+    const alice = await join(proxy.httpUrl, 'lost', 'alice', { reconnect: { baseDelayMs: 2_000 } });
+    const bob = await join(gateway.httpUrl, 'lost', 'bob');
+    const bobsCalls = answerCalls(bob);
+    const outgoing = weriftSession(alice, 'bob');
+    outgoing.peerConnection.createDataChannel('chat');
+    const incoming = await sessionFor(bobsCalls, bob, 'alice');
+    await Promise.all([reach(outgoing, 'p2p-connected'), reach(incoming, 'p2p-connected')]);
+    const firstUfrag = ufragOf(outgoing.peerConnection.localDescription?.sdp ?? '');
+
+    const restartOffer = nextEvent(bob, 'offer', ({ from, sdp }) => from === 'alice' && ufragOf(sdp) !== firstUfrag);
+    const lost = nextEvent(alice, 'welcome', ({ resumed }) => !resumed);
+    proxy.cut();
+    for (let i = 0; i < 6; i += 1) await bob.sendIceCandidate('alice', { candidate: '', sdpMid: '0', sdpMLineIndex: 0 });
+    await lost;
+    await expect(restartOffer).resolves.toMatchObject({ to: 'bob' });
+  });
+});
+
+function ufragOf(sdp: string): string | undefined {
+  return /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1];
+}
