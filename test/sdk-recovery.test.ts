@@ -68,6 +68,19 @@ describe('the SDK recovers by itself', () => {
     expect(alice.state).toBe('connected');
   });
 
+  test("transport 'auto' falls back to long polling when WebSockets never get through", async () => {
+    proxy.refuseWebSockets = true;
+    try {
+      const alice = await join(proxy.httpUrl, 'fallback', 'alice', { transport: 'auto' });
+      expect(alice.transport).toBe('long-polling');
+      expect(alice.history).toEqual(['disconnected', 'connecting', 'reconnecting', 'connected']);
+      const bob = await join(gateway.httpUrl, 'fallback', 'bob');
+      await call(bob, alice);
+    } finally {
+      proxy.refuseWebSockets = false;
+    }
+  });
+
   test('long polling carries the same call when sockets are not an option', async () => {
     const alice = await join(gateway.httpUrl, 'polling', 'alice', { transport: 'long-polling' });
     const bob = await join(gateway.httpUrl, 'polling', 'bob');

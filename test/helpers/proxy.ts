@@ -10,6 +10,9 @@ export class TcpProxy {
   /** Connections accepted so far. */
   accepted = 0;
 
+  /** While true, a connection whose first bytes ask for a WebSocket upgrade is dropped (a proxy that breaks WebSockets). */
+  refuseWebSockets = false;
+
   private constructor(
     private readonly server: Server,
     readonly port: number,
@@ -52,6 +55,20 @@ export class TcpProxy {
 
   private forward(client: Socket, targetPort: number): void {
     this.accepted += 1;
+    if (this.refuseWebSockets) {
+      client.once('data', (head: Buffer) => {
+        if (/^upgrade:\s*websocket/im.test(head.toString('latin1'))) return void client.destroy();
+        client.pause();
+        client.unshift(head);
+        this.pipe(client, targetPort);
+        client.resume();
+      });
+      return;
+    }
+    this.pipe(client, targetPort);
+  }
+
+  private pipe(client: Socket, targetPort: number): void {
     const upstream = connect(targetPort, '127.0.0.1');
     const pair: [Socket, Socket] = [client, upstream];
     this.pairs.add(pair);
