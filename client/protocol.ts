@@ -1,21 +1,14 @@
 /**
- * What the SDK knows of the wire protocol: the gateway's error and close codes, mirrored here so the
- * client never imports server code, and the SDK's own timing defaults (with units in their names).
+ * What the SDK knows of the wire protocol: the gateway's error and close codes (taken from
+ * `src/protocol.ts`, which is plain constants and safe to bundle), the SDK's own codes, and its timing
+ * defaults (with units in their names).
  */
 
-/** The `extensions.code` of the GraphQL errors the gateway returns (mirrors the gateway's `ErrorCode`). */
-export const ErrorCode = {
-  Unauthenticated: 'UNAUTHENTICATED',
-  Forbidden: 'FORBIDDEN',
-  BadUserInput: 'BAD_USER_INPUT',
-  PeerNotFound: 'PEER_NOT_FOUND',
-  PeerIdTaken: 'PEER_ID_TAKEN',
-  PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
-  RateLimited: 'RATE_LIMITED',
-  Unavailable: 'UNAVAILABLE',
-} as const;
-/** One of {@link ErrorCode}'s values. */
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+import { CloseCode as GraphQLWsCloseCode } from 'graphql-ws';
+import { CloseCode as GatewayCloseCode } from '../src/protocol';
+
+/** The `extensions.code` of the gateway's GraphQL errors: the gateway's own table (it has no imports). */
+export { ErrorCode } from '../src/protocol';
 
 /**
  * Codes the SDK itself puts on a {@link SignalingError} when the failure is not a GraphQL error:
@@ -36,35 +29,24 @@ export const ClientErrorCode = {
 /** One of {@link ClientErrorCode}'s values. */
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
-/** WebSocket close codes the SDK acts on (mirrors the gateway's `CloseCode` plus the WebSocket ones it needs). */
+/** WebSocket close codes the SDK acts on: the gateway's, graphql-ws's, and the WebSocket ones it needs. */
 export const CloseCode = {
+  ...GatewayCloseCode,
   /** Normal closure (the SDK closing its own socket). */
   Normal: 1000,
-  /** The server is shutting down: reconnect (to another instance) and resume. */
-  GoingAway: 1001,
   /** The connection dropped without a close frame. */
   Abnormal: 1006,
-  /** A newer connection of the same peer took over: do not reconnect automatically. */
-  Replaced: 4100,
-  /** The session ended (`leaveRoom`): do not reconnect. */
-  SessionEnded: 4101,
-  /** The client read too slowly: reconnect and resume from the last cursor. */
-  SlowConsumer: 4102,
-  /** The client kept sending over its rate limit: reconnect after a backoff. */
-  Flooding: 4129,
   /** graphql-ws: malformed message; a bug, retrying will not help. */
-  BadRequest: 4400,
-  /** graphql-ws: invalid or expired token at connection init. */
-  Forbidden: 4403,
+  BadRequest: GraphQLWsCloseCode.BadRequest,
   /** graphql-ws: subprotocol not acceptable. */
-  SubprotocolNotAcceptable: 4406,
+  SubprotocolNotAcceptable: GraphQLWsCloseCode.SubprotocolNotAcceptable,
   /** graphql-ws `terminate()`: the SDK cut a socket that stopped answering pings. */
   Terminated: 4499,
 } as const;
 /** One of {@link CloseCode}'s values. */
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
-/** Close codes after which reconnecting cannot help: the client gives up (state `failed` or `disconnected`). */
+/** Close codes after which reconnecting cannot help: the client gives up (state `failed`). */
 export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
   CloseCode.Replaced,
   CloseCode.SessionEnded,

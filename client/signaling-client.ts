@@ -338,7 +338,11 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     this.link = null;
     if (this.closing) return;
     if (transport === 'websocket' && !this.welcomed) this.socketFailures += 1;
-    if (isFinal(end)) return this.fail(end.error);
+    if (isFinal(end)) {
+      const { closeCode } = end;
+      if (closeCode === undefined) return this.fail(end.error);
+      return this.fail(new SignalingError(ClientErrorCode.ConnectionRefused, `the gateway ended the connection for good: ${end.error.message}`, { closeCode }));
+    }
     this.failuresInRow = this.welcomed ? 1 : this.failuresInRow + 1;
     const { baseDelayMs = RECONNECT_BASE_DELAY_MS, maxDelayMs = RECONNECT_MAX_DELAY_MS, maxAttempts = RECONNECT_MAX_ATTEMPTS } = this.options.reconnect ?? {};
     if (this.failuresInRow > maxAttempts) return this.fail(end.error);

@@ -1,4 +1,6 @@
-import type { SignalingClient } from '../client';
+import { SignJWT } from 'jose';
+import WebSocket from 'ws';
+import { ClientErrorCode, CloseCode, createSignalingClient, type SignalingClient } from '../client';
 import { ChildGateway } from './helpers/child-gateway';
 import { startGateway, type TestGateway } from './helpers/gateway';
 import { TcpProxy } from './helpers/proxy';
@@ -66,6 +68,24 @@ describe('the SDK recovers by itself', () => {
     proxy.cut();
     await expect(back).resolves.toMatchObject({ resumed: true });
     expect(alice.state).toBe('connected');
+  });
+
+  test('replaced by a newer connection of the same peer, a client gives up instead of fighting back', async () => {
+    const first = await join(gateway.httpUrl, 'replaced', 'alice');
+    const gaveUp = nextEvent(first, 'error');
+    const second = createSignalingClient({ url: gateway.httpUrl, token: first.currentToken, webSocketImpl: WebSocket });
+    clients.push(second);
+    await second.ready();
+    await expect(gaveUp).resolves.toMatchObject({ code: ClientErrorCode.ConnectionRefused, details: { closeCode: CloseCode.Replaced } });
+    expect(first.state).toBe('failed');
+    expect(second.state).toBe('connected');
+  });
+
+  test('a refused token fails at once with the code to act on', async () => {
+    const client = createSignalingClient({ url: gateway.httpUrl, token: await forgedToken(), webSocketImpl: WebSocket });
+    clients.push(client);
+    await expect(client.ready()).rejects.toMatchObject({ code: ClientErrorCode.ConnectionRefused, details: { closeCode: CloseCode.Forbidden } });
+    expect(client.history).toEqual(['disconnected', 'connecting', 'failed']);
   });
 
   test("transport 'auto' falls back to long polling when WebSockets never get through", async () => {
@@ -184,4 +204,13 @@ describe('a resume that lost signals', () => {
 
 function ufragOf(sdp: string): string | undefined {
   return /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1];
+}
+
+/** A well-formed session token signed with the wrong secret. */
+function forgedToken(): Promise<string> {
+  return new SignJWT({ room: 'replaced' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('mallory')
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode('not-the-gateway-secret-but-long-enough-for-hs256'));
 }
