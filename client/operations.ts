@@ -1,44 +1,42 @@
 /**
- * The GraphQL documents of the signaling flow, shared by the SDK, the tests and anyone who wants to
- * copy them into another GraphQL client.
+ * The SDK's GraphQL documents as strings, printed from the generated documents (`client/documents/`),
+ * for anyone who wants to paste them into another GraphQL client, and for the gateway's
+ * `KNOWN_OPERATIONS_ONLY` list: what the SDK sends is exactly what is listed here.
  */
+import { print } from 'graphql';
+import {
+  CreateSessionDocument,
+  IceServersDocument,
+  LeaveRoomDocument,
+  MeDocument,
+  PeersDocument,
+  PollSignalsDocument,
+  RefreshSessionDocument,
+  SendAnswerDocument,
+  SendIceCandidateDocument,
+  SendOfferDocument,
+  SignalsDocument,
+} from './generated/graphql';
 
-export const SIGNAL_FIELDS = `
-  __typename
-  cursor
-  at
-  ... on Welcome { self { id name } room peers { id name } resumed }
-  ... on PeerConnected { peer { id name } }
-  ... on PeerDisconnected { peer { id name } reason }
-  ... on Offer { from to sdp }
-  ... on Answer { from to sdp }
-  ... on IceCandidate { from to candidate { candidate sdpMid sdpMLineIndex usernameFragment } }
-`;
-
-export const SIGNALS_SUBSCRIPTION = `subscription Signals($after: ID) { signals(after: $after) { ${SIGNAL_FIELDS} } }`;
-
-export const POLL_SIGNALS = `query PollSignals($after: ID, $waitMs: Int) {
-  pollSignals(after: $after, waitMs: $waitMs) { cursor events { ${SIGNAL_FIELDS} } }
-}`;
-
-export const CREATE_SESSION = `mutation CreateSession($room: ID!, $peerId: ID, $name: String) {
-  createSession(room: $room, peerId: $peerId, name: $name) { token peerId room expiresAt }
-}`;
-
-export const REFRESH_SESSION = `mutation RefreshSession { refreshSession { token peerId room expiresAt } }`;
-
-export const SEND_OFFER = `mutation SendOffer($to: ID!, $sdp: String!) { sendOffer(to: $to, sdp: $sdp) { id at } }`;
-
-export const SEND_ANSWER = `mutation SendAnswer($to: ID!, $sdp: String!) { sendAnswer(to: $to, sdp: $sdp) { id at } }`;
-
-export const SEND_ICE_CANDIDATE = `mutation SendIceCandidate($to: ID!, $candidate: IceCandidateInput!) {
-  sendIceCandidate(to: $to, candidate: $candidate) { id at }
-}`;
-
-export const LEAVE_ROOM = `mutation LeaveRoom { leaveRoom }`;
-
-export const ME = `query Me { me { id name } }`;
-
-export const PEERS = `query Peers { peers { id name } }`;
-
-export const ICE_SERVERS = `query IceServers { iceServers { urls username credential } }`;
+/** `signals(after)`: Welcome first, then this peer's events; resume with the last cursor. */
+export const SIGNALS_SUBSCRIPTION = print(SignalsDocument);
+/** `pollSignals(after, waitMs)`: the same events over plain HTTP. */
+export const POLL_SIGNALS = print(PollSignalsDocument);
+/** `createSession(room, peerId, name)`: a token (guest sessions, or with the API key). */
+export const CREATE_SESSION = print(CreateSessionDocument);
+/** `refreshSession`: a fresh token for the same peer and room. */
+export const REFRESH_SESSION = print(RefreshSessionDocument);
+/** `sendOffer(to, sdp)`. */
+export const SEND_OFFER = print(SendOfferDocument);
+/** `sendAnswer(to, sdp)`. */
+export const SEND_ANSWER = print(SendAnswerDocument);
+/** `sendIceCandidate(to, candidate)` (`candidate: ""` is end-of-candidates). */
+export const SEND_ICE_CANDIDATE = print(SendIceCandidateDocument);
+/** `leaveRoom`: others see PeerDisconnected at once. */
+export const LEAVE_ROOM = print(LeaveRoomDocument);
+/** `me`: this peer. */
+export const ME = print(MeDocument);
+/** `peers`: who is connected in this peer's room. */
+export const PEERS = print(PeersDocument);
+/** `iceServers`: STUN/TURN servers with short-lived TURN credentials. */
+export const ICE_SERVERS = print(IceServersDocument);

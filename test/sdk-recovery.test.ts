@@ -214,3 +214,21 @@ function forgedToken(): Promise<string> {
     .setExpirationTime('1h')
     .sign(new TextEncoder().encode('not-the-gateway-secret-but-long-enough-for-hs256'));
 }
+
+describe('KNOWN_OPERATIONS_ONLY', () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startGateway({ KNOWN_OPERATIONS_ONLY: 'true' });
+  });
+  afterAll(async () => {
+    await gateway.close();
+  });
+
+  test('accepts every operation the SDK sends, on WebSocket and on long polling', async () => {
+    const alice = await join(gateway.httpUrl, 'known', 'alice');
+    const bob = await join(gateway.httpUrl, 'known', 'bob', { transport: 'long-polling' });
+    await expect(alice.iceServers()).resolves.toEqual([]);
+    await expect(bob.iceServers()).resolves.toEqual([]);
+    await call(alice, bob);
+  });
+});
