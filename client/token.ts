@@ -5,6 +5,9 @@
 import { TOKEN_REFRESH_MAX_MARGIN_MS, TOKEN_REFRESH_MIN_MARGIN_MS, TOKEN_REFRESH_SHARE } from './protocol';
 import { SignalingError } from './errors';
 
+/** setTimeout's longest delay; a longer one fires at once. A token that outlives it is checked again then. */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 /** The claims of a session token the SDK uses. */
 export interface TokenClaims {
   /** The peer id (`sub`). */
@@ -47,5 +50,5 @@ export function readToken(token: string): TokenClaims {
 export function refreshDelayMs(claims: TokenClaims, nowMs: number): number {
   const lifetimeMs = claims.expiresAtMs - (claims.issuedAtMs ?? nowMs);
   const marginMs = Math.min(TOKEN_REFRESH_MAX_MARGIN_MS, Math.max(TOKEN_REFRESH_MIN_MARGIN_MS, lifetimeMs * TOKEN_REFRESH_SHARE));
-  return Math.max(0, claims.expiresAtMs - marginMs - nowMs);
+  return Math.min(MAX_TIMER_DELAY_MS, Math.max(0, claims.expiresAtMs - marginMs - nowMs));
 }
