@@ -6,7 +6,7 @@
  */
 import { TypedEmitter } from './emitter';
 import { SignalingError, transportError } from './errors';
-import { ClientErrorCode, ICE_DISCONNECTED_RESTART_MS, ICE_MAX_RESTARTS } from './protocol';
+import { ClientErrorCode, ICE_CONNECT_TIMEOUT_MS, ICE_DISCONNECTED_RESTART_MS, ICE_MAX_RESTARTS } from './protocol';
 import type { PeerSignal, SignalingClient } from './signaling-client';
 import { type ConnectionState, ConnectionStateMachine, type StateChange } from './state';
 import type { IceCandidateSend, SignalOf } from './types';
@@ -98,6 +98,7 @@ export class PeerSession<PC extends PeerConnectionLike = PeerConnectionLike> ext
   /** An offer/answer exchange completed once: from then on, not yet connected means ICE is at work. */
   private negotiated = false;
   private disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
   /** Inbound signals are handled one at a time, so a candidate never races its description. */
   private inbound: Promise<void> = Promise.resolve();
   /** Outbound signals leave in order: a description before the candidates it started. */
@@ -171,6 +172,7 @@ export class PeerSession<PC extends PeerConnectionLike = PeerConnectionLike> ext
   private async shutDown(reason: 'left' | 'closed' | 'failed'): Promise<void> {
     this.closed = true;
     clearTimeout(this.disconnectedTimer);
+    clearTimeout(this.connectTimer);
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.update();
     this.emit('closed', { reason });
@@ -190,6 +192,16 @@ export class PeerSession<PC extends PeerConnectionLike = PeerConnectionLike> ext
   /** Moves the machine to the state the connection and the client are in now. */
   private update(): void {
     this.machine.walkTo(this.derive());
+    // A watchdog for ICE that never gets anywhere: armed once descriptions are agreed, cleared by success.
+    if (this.state !== 'ice-gathering') {
+      clearTimeout(this.connectTimer);
+      this.connectTimer = undefined;
+    } else {
+      this.connectTimer ??= setTimeout(() => {
+        this.connectTimer = undefined;
+        if (this.state === 'ice-gathering') this.restart();
+      }, ICE_CONNECT_TIMEOUT_MS);
+    }
   }
 
   private derive(): ConnectionState {
@@ -241,9 +253,14 @@ export class PeerSession<PC extends PeerConnectionLike = PeerConnectionLike> ext
   }
 
   private localCandidate(candidate: CandidateLike | null): void {
-    const send: IceCandidateSend = candidate?.candidate
-      ? { candidate: candidate.candidate, sdpMid: candidate.sdpMid ?? null, sdpMLineIndex: candidate.sdpMLineIndex ?? null, usernameFragment: candidate.usernameFragment ?? null }
-      : { candidate: '' };
+    // End-of-candidates names its ICE generation, so the far side can tell it from a stale one after glare.
+    const usernameFragment = candidate?.usernameFragment ?? firstUfrag(this.peerConnection.localDescription?.sdp);
+    const send: IceCandidateSend = {
+      candidate: candidate?.candidate ?? '',
+      sdpMid: candidate?.sdpMid ?? null,
+      sdpMLineIndex: candidate?.sdpMLineIndex ?? null,
+      usernameFragment: usernameFragment ?? null,
+    };
     if (this.describing > 0 || this.makingOffer) this.heldLocalCandidates.push(send);
     else this.sendLater(() => this.client.sendIceCandidate(this.remotePeerId, send));
   }
@@ -297,11 +314,16 @@ export class PeerSession<PC extends PeerConnectionLike = PeerConnectionLike> ext
       ...(data.usernameFragment ? { usernameFragment: data.usernameFragment } : {}),
     };
     if (this.peerConnection.remoteDescription) return this.addRemoteCandidate(candidate);
+    // Ending candidates before there is a description to end them for means nothing (and would end the next one).
+    if (candidate.candidate === '') return;
     if (this.queuedRemoteCandidates.length >= MAX_QUEUED_REMOTE_CANDIDATES) this.queuedRemoteCandidates.shift();
     this.queuedRemoteCandidates.push(candidate);
   }
 
   private async addRemoteCandidate(candidate: RemoteCandidate): Promise<void> {
+    // A candidate of an ICE generation the remote description no longer has (glare, ICE restart) is stale.
+    const { usernameFragment } = candidate;
+    if (usernameFragment && !ufragsOf(this.peerConnection.remoteDescription?.sdp).has(usernameFragment)) return;
     try {
       await this.peerConnection.addIceCandidate(candidate);
     } catch (caught) {
@@ -345,6 +367,16 @@ export class PeerSession<PC extends PeerConnectionLike = PeerConnectionLike> ext
     this.restartsInRow += 1;
     this.peerConnection.restartIce();
   }
+}
+
+/** The ICE username fragments a description announces. */
+function ufragsOf(sdp: string | undefined): Set<string> {
+  return new Set([...(sdp ?? '').matchAll(/^a=ice-ufrag:(\S+)/gm)].map((match) => match[1] ?? ''));
+}
+
+/** The first ICE username fragment of a description, if any. */
+function firstUfrag(sdp: string | undefined): string | undefined {
+  return ufragsOf(sdp).values().next().value;
 }
 
 /** The candidate of an `icecandidate` event (null at end-of-candidates), read from either implementation's event. */

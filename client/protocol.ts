@@ -85,5 +85,10 @@ export const TOKEN_REFRESH_MAX_MARGIN_MS = 5 * 60_000;
 export const CLOSE_WAIT_MS = 2_000;
 /** ICE restarts a peer session tries in a row without reaching `connected` before it reports `failed`. */
 export const ICE_MAX_RESTARTS = 3;
+/**
+ * Descriptions agreed but no peer-to-peer connection after this long: restart ICE (candidates lost in
+ * transit, or a browser that stopped gathering after a glare rollback).
+ */
+export const ICE_CONNECT_TIMEOUT_MS = 10_000;
 /** An ICE connection `disconnected` for this long is restarted (it often recovers by itself first). */
 export const ICE_DISCONNECTED_RESTART_MS = 4_000;

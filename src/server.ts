@@ -19,7 +19,7 @@ import { Metrics } from './metrics';
 import { useCodedErrors } from './api/coded-errors';
 import { hardeningPlugins } from './api/hardening';
 import { useRejectionMetrics } from './api/rejection-metrics';
-import { demoPage } from './pages/demo';
+import { DEMO_CSP, demoAsset, demoHtml } from './pages/demo';
 import { ConnectionRegistry } from './presence/connections';
 import { peerKey, Presence } from './presence/presence';
 import { CloseCode, ErrorCode, MAX_SUBSCRIBER_QUEUE_BYTES, MAX_SUBSCRIBER_QUEUE_EVENTS, MAX_WS_PAYLOAD_BYTES } from './protocol';
@@ -134,9 +134,13 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       return;
     }
     if (path === '/readyz') return sendJson(res, broker.ready() ? 200 : 503, { broker: broker.ready() ? 'ready' : 'unavailable' });
-    if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(demoPage(GRAPHQL_PATH));
+    if ((req.method === 'GET' || req.method === 'HEAD') && path !== GRAPHQL_PATH && path !== undefined) {
+      serveDemo(path, res).then(
+        (served) => {
+          if (!served) sendJson(res, 404, { error: 'not found', endpoints: [GRAPHQL_PATH, '/healthz', '/readyz', '/metrics', '/'] });
+        },
+        () => sendJson(res, 500, { error: 'demo page unavailable' }),
+      );
       return;
     }
     if (path !== GRAPHQL_PATH) return sendJson(res, 404, { error: 'not found', endpoints: [GRAPHQL_PATH, '/healthz', '/readyz'] });
@@ -195,4 +199,18 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       return closing;
     },
   };
+}
+
+/** Serves the demo page at `/` and its assets; false when `path` is not one of them. */
+async function serveDemo(path: string, res: ServerResponse): Promise<boolean> {
+  if (path === '/') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': DEMO_CSP, 'x-content-type-options': 'nosniff' });
+    res.end(await demoHtml(GRAPHQL_PATH));
+    return true;
+  }
+  const asset = await demoAsset(path);
+  if (!asset) return false;
+  res.writeHead(200, { 'content-type': asset.type, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' });
+  res.end(asset.body);
+  return true;
 }
