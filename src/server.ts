@@ -20,6 +20,7 @@ import { useCodedErrors } from './api/coded-errors';
 import { hardeningPlugins } from './api/hardening';
 import { useRejectionMetrics } from './api/rejection-metrics';
 import { DEMO_CSP, demoAsset, demoHtml } from './pages/demo';
+import { GRAPHIQL_TABS } from './pages/graphiql-tabs';
 import { ConnectionRegistry } from './presence/connections';
 import { peerKey, Presence } from './presence/presence';
 import { CloseCode, ErrorCode, MAX_SUBSCRIBER_QUEUE_BYTES, MAX_SUBSCRIBER_QUEUE_EVENTS, MAX_WS_PAYLOAD_BYTES } from './protocol';
@@ -107,7 +108,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     landingPage: false,
     graphiql: !config.introspection
       ? false
-      : { title: 'Switchboard', defaultQuery: 'mutation {\n  createSession(room: "demo", name: "alice") { token peerId expiresAt }\n}\n' },
+      : { title: 'Switchboard', defaultTabs: GRAPHIQL_TABS.map((tab) => ({ ...tab })) },
     renderGraphiQL,
     maskedErrors: { isDev: false },
     cors: config.allowedOrigins.length > 0 ? { origin: config.allowedOrigins, credentials: true } : undefined,

@@ -36,4 +36,15 @@ describe('GraphiQL in Chromium', () => {
     expect(blocked).toEqual([]);
     await page.close();
   });
+
+  it('opens with the flow as example tabs, in the order a client runs it', async () => {
+    const page = await browser.newPage();
+    await page.route('**/*', (route) => (isLocal(route.request().url()) ? route.continue() : route.abort('internetdisconnected')));
+    await page.goto(gw.httpUrl);
+    const tabs = page.locator('.graphiql-tab');
+    await tabs.first().waitFor({ timeout: 15_000 });
+    const names = await tabs.allInnerTexts();
+    expect(names.map((name) => name.trim())).toEqual(['CreateSession', 'Signals', 'SendOffer', 'SendIceCandidate', 'Peers', 'LeaveRoom']);
+    await page.close();
+  });
 });
