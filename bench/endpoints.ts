@@ -1,0 +1,188 @@
+/**
+ * One signaling endpoint per peer, whatever the server: the load generator and the werift peers speak
+ * to Switchboard (graphql-transport-ws), the PeerJS server and the raw relay through this interface, so
+ * every server carries the same messages.
+ */
+import WebSocket from 'ws';
+import { SEND_ANSWER, SEND_ICE_CANDIDATE, SEND_OFFER, SIGNALS_SUBSCRIPTION } from '../client/operations';
+import { TokenService } from '../src/auth/tokens';
+
+/** The servers compared. */
+export type ServerKind = 'switchboard' | 'switchboard-redis' | 'peerjs' | 'raw';
+
+/** What a peer relays: descriptions and candidates. */
+export type SignalType = 'offer' | 'answer' | 'candidate';
+
+/** One peer's connection to a signaling server. */
+export interface Endpoint {
+  readonly id: string;
+  send(to: string, type: SignalType, payload: string): void;
+  /** Called for every relayed message to this peer. */
+  onMessage: (from: string, type: SignalType, payload: string) => void;
+  /** Replies and refusals the server sent back to this peer (Switchboard's mutation results). */
+  readonly errors: string[];
+  close(): void;
+}
+
+/** How to reach a server: its base URL and, for Switchboard, the secret tokens are signed with. */
+export interface Target {
+  readonly kind: ServerKind;
+  readonly url: string;
+  readonly secret?: string;
+}
+
+/** Bound for one connection to be accepted. */
+const CONNECT_TIMEOUT_MS = 15_000;
+
+const noop = (): void => undefined;
+
+function opened(socket: WebSocket, ready: (resolve: () => void, reject: (error: Error) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.terminate();
+      reject(new Error('connect timeout'));
+    }, CONNECT_TIMEOUT_MS);
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      reject(new Error('closed before ready'));
+    });
+    ready(
+      () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('close');
+        resolve();
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Connects `id` (in `room`) to the target; resolves once the server accepted it. */
+export function connect(target: Target, id: string, room: string): Promise<Endpoint> {
+  if (target.kind === 'raw') return connectRaw(target.url, id);
+  if (target.kind === 'peerjs') return connectPeerJs(target.url, id);
+  return connectSwitchboard(target, id, room);
+}
+
+async function connectRaw(url: string, id: string): Promise<Endpoint> {
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/?id=${encodeURIComponent(id)}`);
+  const endpoint: Endpoint = {
+    id,
+    errors: [],
+    onMessage: noop,
+    send: (to, type, payload) => socket.send(JSON.stringify({ to, type, payload })),
+    close: () => socket.close(),
+  };
+  socket.on('message', (data) => {
+    const message = JSON.parse(data.toString()) as { from: string; type: SignalType; payload: string };
+    endpoint.onMessage(message.from, message.type, message.payload);
+  });
+  await opened(socket, (resolve) => socket.once('open', resolve));
+  return endpoint;
+}
+
+const PEERJS_TYPES: Record<SignalType, string> = { offer: 'OFFER', answer: 'ANSWER', candidate: 'CANDIDATE' };
+
+async function connectPeerJs(url: string, id: string): Promise<Endpoint> {
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/peerjs?key=peerjs&id=${encodeURIComponent(id)}&token=bench`);
+  const endpoint: Endpoint = {
+    id,
+    errors: [],
+    onMessage: noop,
+    // The payload shape PeerJS clients send: the candidate or description plus the connection it is for.
+    send: (to, type, payload) => {
+      const body = type === 'candidate' ? { candidate: { candidate: payload, sdpMid: '0', sdpMLineIndex: 0 } } : { sdp: { type, sdp: payload } };
+      socket.send(JSON.stringify({ type: PEERJS_TYPES[type], dst: to, payload: { ...body, type: 'data', connectionId: 'dc_bench' } }));
+    },
+    close: () => socket.close(),
+  };
+  await opened(socket, (resolve, reject) => {
+    socket.once('message', (data) => {
+      const message = JSON.parse(data.toString()) as { type: string };
+      if (message.type === 'OPEN') resolve();
+      else reject(new Error(`peerjs refused: ${data.toString()}`));
+    });
+  });
+  socket.on('message', (data) => {
+    const message = JSON.parse(data.toString()) as {
+      type: string;
+      src: string;
+      payload: { candidate?: { candidate: string }; sdp?: { sdp: string } };
+    };
+    if (message.type === 'CANDIDATE') endpoint.onMessage(message.src, 'candidate', message.payload.candidate?.candidate ?? '');
+    else if (message.type === 'OFFER') endpoint.onMessage(message.src, 'offer', message.payload.sdp?.sdp ?? '');
+    else if (message.type === 'ANSWER') endpoint.onMessage(message.src, 'answer', message.payload.sdp?.sdp ?? '');
+  });
+  return endpoint;
+}
+
+const tokenServices = new Map<string, TokenService>();
+
+/** A session token as a backend mints it with the shared secret. */
+async function mint(secret: string, id: string, room: string): Promise<string> {
+  let service = tokenServices.get(secret);
+  if (!service) tokenServices.set(secret, (service = new TokenService({ secret, jwksUrl: undefined, audience: undefined, issuer: undefined })));
+  return (await service.mint({ peerId: id, room, name: null }, 3600)).token;
+}
+
+const SWITCHBOARD_DOCUMENTS: Record<SignalType, string> = { offer: SEND_OFFER, answer: SEND_ANSWER, candidate: SEND_ICE_CANDIDATE };
+
+interface WsMessage {
+  id?: string;
+  type: string;
+  payload?: { data?: { signals?: SwitchboardSignal }; errors?: Array<{ message: string }> };
+}
+
+interface SwitchboardSignal {
+  __typename: string;
+  from?: string;
+  sdp?: string;
+  candidate?: { candidate: string };
+}
+
+async function connectSwitchboard(target: Target, id: string, room: string): Promise<Endpoint> {
+  if (!target.secret) throw new Error('switchboard needs the shared secret');
+  const token = await mint(target.secret, id, room);
+  const socket = new WebSocket(`${target.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+  let next = 0;
+  const endpoint: Endpoint = {
+    id,
+    errors: [],
+    onMessage: noop,
+    send: (to, type, payload) => {
+      next += 1;
+      const variables = type === 'candidate' ? { to, candidate: { candidate: payload, sdpMid: '0', sdpMLineIndex: 0 } } : { to, sdp: payload };
+      socket.send(JSON.stringify({ id: `m${next}`, type: 'subscribe', payload: { query: SWITCHBOARD_DOCUMENTS[type], variables } }));
+    },
+    close: () => socket.close(),
+  };
+  await opened(socket, (resolve, reject) => {
+    socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authToken: token } })));
+    socket.on('message', (data) => {
+      const message = JSON.parse(data.toString()) as WsMessage;
+      if (message.type === 'connection_ack') {
+        socket.send(JSON.stringify({ id: 's', type: 'subscribe', payload: { query: SIGNALS_SUBSCRIPTION } }));
+      } else if (message.type === 'ping') {
+        socket.send(JSON.stringify({ type: 'pong' }));
+      } else if (message.id === 's' && message.type === 'next') {
+        const signal = message.payload?.data?.signals;
+        if (signal?.__typename === 'Welcome') resolve();
+        else if (signal?.__typename === 'IceCandidate') endpoint.onMessage(signal.from ?? '', 'candidate', signal.candidate?.candidate ?? '');
+        else if (signal?.__typename === 'Offer') endpoint.onMessage(signal.from ?? '', 'offer', signal.sdp ?? '');
+        else if (signal?.__typename === 'Answer') endpoint.onMessage(signal.from ?? '', 'answer', signal.sdp ?? '');
+      } else if (message.type === 'error' || message.payload?.errors) {
+        const text = JSON.stringify(message.payload);
+        if (message.id === 's') reject(new Error(text));
+        endpoint.errors.push(text);
+      }
+    });
+  });
+  return endpoint;
+}

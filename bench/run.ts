@@ -1,0 +1,296 @@
+/**
+ * `npm run bench [-- --quick]`: Switchboard (memory broker), Switchboard (two instances + a private
+ * Redis), the PeerJS server and a raw ws relay, each in its own process, driven by the same load
+ * generators in other processes. Writes bench/results/latest.{json,md,svg}. Every phase is bounded.
+ */
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { freePort } from '../test/helpers/redis';
+import type { ServerKind, Target } from './endpoints';
+import type { Command, LoadReport } from './generator';
+import { renderMarkdown, renderSvg, type Results, type ServerResult } from './report';
+
+const ROOT = join(__dirname, '..');
+const QUICK = process.argv.includes('--quick');
+const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+const SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
+
+/** The load: pairs, messages in flight per pair, phase lengths. */
+const PLAN = {
+  generators: 2,
+  pairs: 100,
+  inFlight: 4,
+  warmupMs: QUICK ? 1_000 : 2_000,
+  measureMs: QUICK ? 3_000 : 8_000,
+  fixedRatePerS: 2_000,
+  sequential: QUICK ? 500 : 3_000,
+  idlePeers: QUICK ? [1_000] : [1_000, 10_000],
+  weriftIterations: QUICK ? 3 : 10,
+};
+const START_TIMEOUT_MS = 20_000;
+const COMMAND_TIMEOUT_MS = 120_000;
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS_PER_S = 100;
+
+const LIMITS_OFF = { RATE_LIMIT_SDP_PER_S: '0', RATE_LIMIT_ICE_PER_S: '0', RATE_LIMIT_SESSIONS_PER_MIN: '0', MAX_CONNECTIONS_PER_IP: '0' };
+
+interface Running {
+  targets: Target[];
+  /** The server processes whose CPU and memory count (not Redis). */
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+const children: ChildProcess[] = [];
+function track(child: ChildProcess): ChildProcess {
+  children.push(child);
+  return child;
+}
+function killAll(): void {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+}
+process.on('exit', killAll);
+process.on('SIGINT', () => process.exit(130));
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+}
+
+function rssBytes(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+/** A node process printing `{"listening": port}` on stdout when ready. */
+function startListening(script: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = track(spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start`)), START_TIMEOUT_MS);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const port = (JSON.parse(line) as { listening?: number }).listening;
+      if (port === undefined) return;
+      clearTimeout(timer);
+      resolve({ child, port });
+    });
+  });
+}
+
+async function startSwitchboard(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = track(
+    spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', SIGNALING_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...LIMITS_OFF, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const ready = await fetch(`${url}/readyz`).then((res) => res.ok, () => false);
+    if (ready) return { child, url };
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error('switchboard did not start');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function startRedis(): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('redis did not start')), START_TIMEOUT_MS);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.includes('Ready to accept connections')) return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  return { child, url: `redis://127.0.0.1:${port}` };
+}
+
+async function start(kind: ServerKind): Promise<Running> {
+  if (kind === 'raw' || kind === 'peerjs') {
+    const { child, port } = await startListening(kind === 'raw' ? 'bench/servers/raw-relay.ts' : 'bench/servers/peerjs.ts');
+    return { targets: [{ kind, url: `http://127.0.0.1:${port}` }], pids: [child.pid ?? 0], stop: () => stopProcess(child) };
+  }
+  if (kind === 'switchboard') {
+    const { child, url } = await startSwitchboard({});
+    return { targets: [{ kind, url, secret: SECRET }], pids: [child.pid ?? 0], stop: () => stopProcess(child) };
+  }
+  const redis = await startRedis();
+  const instances = await Promise.all([startSwitchboard({ REDIS_URL: redis.url }), startSwitchboard({ REDIS_URL: redis.url })]);
+  return {
+    targets: instances.map(({ url }) => ({ kind, url, secret: SECRET })),
+    pids: instances.map(({ child }) => child.pid ?? 0),
+    stop: async () => {
+      await Promise.all(instances.map(({ child }) => stopProcess(child)));
+      await stopProcess(redis.child);
+    },
+  };
+}
+
+/** A generator process and a typed way to ask it things. */
+class Generator {
+  private readonly child = track(fork(join(__dirname, 'generator.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+
+  ask<T>(command: Command): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`generator: ${command.cmd} timed out`)), COMMAND_TIMEOUT_MS);
+      this.child.once('message', (reply: { ok: boolean; result?: T; error?: string }) => {
+        clearTimeout(timer);
+        if (reply.ok) resolve(reply.result as T);
+        else reject(new Error(`generator: ${command.cmd}: ${reply.error}`));
+      });
+      this.child.send(command);
+    });
+  }
+
+  stop(): Promise<void> {
+    this.child.disconnect();
+    return stopProcess(this.child);
+  }
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function latencySummary(samples: number[]): { p50: number; p99: number; p999: number; samples: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), p999: percentile(sorted, 99.9), samples: sorted.length };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function pairsFor(kind: string, generator: number, count: number): Array<[string, string, string]> {
+  return Array.from({ length: count }, (_, i) => [`${kind}-g${generator}-a${i}`, `${kind}-g${generator}-b${i}`, `bench-${generator}-${i}`]);
+}
+
+/** Load from every generator: warm up, count for the window, report; server CPU over the same window. */
+async function load(kind: ServerKind, running: Running, generators: Generator[], mode: Command): Promise<{ reports: LoadReport[]; serverCpuS: number; seconds: number }> {
+  const perGenerator = Math.ceil(PLAN.pairs / generators.length);
+  await Promise.all(generators.map((g, i) => g.ask({ cmd: 'connect', targets: running.targets, pairs: pairsFor(`${kind}-${mode.cmd}`, i, perGenerator) })));
+  await Promise.all(generators.map((g) => g.ask(mode)));
+  await sleep(PLAN.warmupMs);
+  const cpuBefore = running.pids.map(cpuSeconds);
+  const started = Date.now();
+  await Promise.all(generators.map((g) => g.ask({ cmd: 'mark' })));
+  await sleep(PLAN.measureMs);
+  const reports = await Promise.all(generators.map((g) => g.ask<LoadReport>({ cmd: 'stop' })));
+  const seconds = (Date.now() - started) / 1000;
+  const serverCpuS = running.pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - (cpuBefore[i] ?? 0), 0);
+  return { reports, serverCpuS, seconds };
+}
+
+async function measure(kind: ServerKind): Promise<ServerResult> {
+  console.log(`\n== ${kind}`);
+  const running = await start(kind);
+  const generators = Array.from({ length: PLAN.generators }, () => new Generator());
+  try {
+    const result: ServerResult = { kind, idle: [], errors: 0 };
+
+    // Idle peers: memory per connected peer and connection setup rate (memory on the first instance).
+    if (kind !== 'switchboard-redis') {
+      const pid = running.pids[0] ?? 0;
+      for (const total of PLAN.idlePeers) {
+        await sleep(500);
+        const before = rssBytes(pid);
+        const per = Math.ceil(total / generators.length);
+        const started = Date.now();
+        const connects = await Promise.all(
+          generators.map((g, gi) =>
+            g.ask<{ connected: number; failed: number }>({
+              cmd: 'idle',
+              targets: running.targets,
+              peers: Array.from({ length: per }, (_, i) => [`idle${total}-g${gi}-${i}`, `idle-${gi}-${Math.floor(i / 10)}`]),
+            }),
+          ),
+        );
+        const ms = Date.now() - started;
+        await sleep(1_000);
+        const after = rssBytes(pid);
+        const connected = connects.reduce((sum, c) => sum + c.connected, 0);
+        const failed = connects.reduce((sum, c) => sum + c.failed, 0);
+        result.idle.push({ peers: total, connected, failed, bytesPerPeer: (after - before) / Math.max(1, connected), connectsPerS: connected / (ms / 1000) });
+        console.log(`idle ${total}: ${connected} connected, ${failed} failed, ${((after - before) / Math.max(1, connected) / 1024).toFixed(1)} KiB/peer, ${(connected / (ms / 1000)).toFixed(0)} connects/s`);
+        await Promise.all(generators.map((g) => g.ask({ cmd: 'close' })));
+      }
+    }
+
+    // Sequential one-way latency: one message in flight on one pair.
+    const first = generators[0];
+    if (!first) throw new Error('no generator');
+    await first.ask({ cmd: 'connect', targets: running.targets, pairs: [[`${kind}-seq-a`, `${kind}-seq-b`, 'bench-seq']] });
+    await first.ask({ cmd: 'sequential', count: Math.min(200, PLAN.sequential) });
+    const sequential = await first.ask<{ latenciesMs: number[] }>({ cmd: 'sequential', count: PLAN.sequential });
+    await first.ask({ cmd: 'stop' });
+    result.sequential = latencySummary(sequential.latenciesMs);
+    console.log(`sequential p50 ${result.sequential.p50.toFixed(3)} ms`);
+
+    // Latency at a fixed rate well below every server's capacity.
+    const fixed = await load(kind, running, generators, { cmd: 'rate', perSecond: PLAN.fixedRatePerS / generators.length });
+    result.fixedRate = { perSecond: PLAN.fixedRatePerS, ...latencySummary(fixed.reports.flatMap((r) => r.latenciesMs)) };
+    console.log(`fixed ${PLAN.fixedRatePerS}/s p50 ${result.fixedRate.p50.toFixed(3)} ms p99 ${result.fixedRate.p99.toFixed(3)} ms`);
+
+    // Saturation: every pair keeps `inFlight` messages in flight.
+    const saturated = await load(kind, running, generators, { cmd: 'saturate', inFlight: PLAN.inFlight });
+    const received = saturated.reports.reduce((sum, r) => sum + r.received, 0);
+    result.throughput = received / saturated.seconds;
+    result.cpuUsPerMessage = (saturated.serverCpuS * 1e6) / Math.max(1, received);
+    result.saturated = latencySummary(saturated.reports.flatMap((r) => r.latenciesMs));
+    result.generatorCpuShare = Math.max(...saturated.reports.map((r) => r.generatorCpuShare));
+    result.errors += saturated.reports.reduce((sum, r) => sum + r.errors, 0) + fixed.reports.reduce((sum, r) => sum + r.errors, 0);
+    console.log(
+      `saturated ${result.throughput.toFixed(0)} msg/s, server ${result.cpuUsPerMessage.toFixed(1)} µs/msg, p50 ${result.saturated.p50.toFixed(2)} ms, generator cpu ${(result.generatorCpuShare * 100).toFixed(0)} %`,
+    );
+
+    const werift = await first.ask<{ msToOpen: number[] }>({ cmd: 'werift', targets: running.targets, iterations: PLAN.weriftIterations, room: `${kind}-werift` });
+    result.weriftMsToOpen = percentile([...werift.msToOpen].sort((a, b) => a - b), 50);
+    console.log(`werift data channel open in ${result.weriftMsToOpen.toFixed(0)} ms (median of ${PLAN.weriftIterations})`);
+    return result;
+  } finally {
+    await Promise.all(generators.map((g) => g.stop()));
+    await running.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const kinds: ServerKind[] = (['raw', 'peerjs', 'switchboard', 'switchboard-redis'] as const).filter((kind) => !ONLY || ONLY.includes(kind));
+  const results: Results = {
+    date: new Date().toISOString(),
+    mode: QUICK ? 'quick' : 'full',
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
+    plan: PLAN,
+    servers: [],
+  };
+  for (const kind of kinds) results.servers.push(await measure(kind));
+  const dir = join(__dirname, 'results');
+  await mkdir(dir, { recursive: true });
+  const name = QUICK ? 'quick' : 'latest';
+  await writeFile(join(dir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(dir, `${name}.md`), renderMarkdown(results));
+  await writeFile(join(dir, `${name}.svg`), renderSvg(results));
+  console.log(`\n${renderMarkdown(results)}\nwritten to bench/results/${name}.{json,md,svg}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
