@@ -16,7 +16,12 @@ import { renderMarkdown, renderSvg, type Results, type ServerResult } from './re
 
 const ROOT = join(__dirname, '..');
 const QUICK = process.argv.includes('--quick');
+const PHASES = process.argv.find((arg) => arg.startsWith('--phases='))?.slice('--phases='.length).split(',');
+/** Whether a phase runs (`--phases=idle,sequential,fixed,saturate,werift`; default all). */
+const runs = (phase: string): boolean => !PHASES || PHASES.includes(phase);
 const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+/** `--profile`: Switchboard runs with --cpu-prof into bench/results/tmp/ (stopped with SIGTERM so the profile is written). */
+const PROFILE = process.argv.includes('--profile');
 const SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
 
 /** The load: pairs, messages in flight per pair, phase lengths. */
@@ -66,11 +71,15 @@ function rssBytes(pid: number): number {
   return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
 }
 
-function stopProcess(child: ChildProcess): Promise<void> {
+function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
+    const timer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
   });
 }
 
@@ -91,7 +100,7 @@ function startListening(script: string): Promise<{ child: ChildProcess; port: nu
 async function startSwitchboard(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const child = track(
-    spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
+    spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, 'results', 'tmp')}`] : []), '--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
       cwd: ROOT,
       env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', SIGNALING_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...LIMITS_OFF, ...env },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -128,7 +137,7 @@ async function start(kind: ServerKind): Promise<Running> {
   }
   if (kind === 'switchboard') {
     const { child, url } = await startSwitchboard({});
-    return { targets: [{ kind, url, secret: SECRET }], pids: [child.pid ?? 0], stop: () => stopProcess(child) };
+    return { targets: [{ kind, url, secret: SECRET }], pids: [child.pid ?? 0], stop: () => stopProcess(child, PROFILE ? 'SIGTERM' : 'SIGKILL') };
   }
   const redis = await startRedis();
   const instances = await Promise.all([startSwitchboard({ REDIS_URL: redis.url }), startSwitchboard({ REDIS_URL: redis.url })]);
@@ -196,71 +205,85 @@ async function load(kind: ServerKind, running: Running, generators: Generator[],
   return { reports, serverCpuS, seconds };
 }
 
+/** Idle peers: memory per connected peer and connection setup rate (memory of the first process). */
+async function idlePhase(kind: ServerKind, running: Running, generators: Generator[], result: ServerResult): Promise<void> {
+  const pid = running.pids[0] ?? 0;
+  for (const total of PLAN.idlePeers) {
+    await sleep(500);
+    const before = rssBytes(pid);
+    const per = Math.ceil(total / generators.length);
+    const started = Date.now();
+    const connects = await Promise.all(
+      generators.map((g, gi) =>
+        g.ask<{ connected: number; failed: number }>({
+          cmd: 'idle',
+          targets: running.targets,
+          peers: Array.from({ length: per }, (_, i) => [`idle${total}-g${gi}-${i}`, `idle-${gi}-${Math.floor(i / 10)}`]),
+        }),
+      ),
+    );
+    const ms = Date.now() - started;
+    await sleep(1_000);
+    const grown = rssBytes(pid) - before;
+    const connected = connects.reduce((sum, c) => sum + c.connected, 0);
+    const failed = connects.reduce((sum, c) => sum + c.failed, 0);
+    result.idle.push({ peers: total, connected, failed, bytesPerPeer: grown / Math.max(1, connected), connectsPerS: connected / (ms / 1000) });
+    console.log(`${kind} idle ${total}: ${connected} connected, ${failed} failed, ${(grown / Math.max(1, connected) / 1024).toFixed(1)} KiB/peer, ${(connected / (ms / 1000)).toFixed(0)} connects/s`);
+    await Promise.all(generators.map((g) => g.ask({ cmd: 'close' })));
+  }
+}
+
+/** Sequential one-way latency: one message in flight on one pair (after a warm-up run). */
+async function sequentialPhase(kind: ServerKind, running: Running, generator: Generator, result: ServerResult): Promise<void> {
+  await generator.ask({ cmd: 'connect', targets: running.targets, pairs: [[`${kind}-seq-a`, `${kind}-seq-b`, 'bench-seq']] });
+  await generator.ask({ cmd: 'sequential', count: Math.min(200, PLAN.sequential) });
+  const sequential = await generator.ask<{ latenciesMs: number[] }>({ cmd: 'sequential', count: PLAN.sequential });
+  await generator.ask({ cmd: 'stop' });
+  result.sequential = latencySummary(sequential.latenciesMs);
+  console.log(`${kind} sequential p50 ${result.sequential.p50.toFixed(3)} ms`);
+}
+
+/** Latency at a fixed rate well below every server's capacity. */
+async function fixedRatePhase(kind: ServerKind, running: Running, generators: Generator[], result: ServerResult): Promise<void> {
+  const fixed = await load(kind, running, generators, { cmd: 'rate', perSecond: PLAN.fixedRatePerS / generators.length });
+  result.fixedRate = { perSecond: PLAN.fixedRatePerS, ...latencySummary(fixed.reports.flatMap((r) => r.latenciesMs)) };
+  result.errors += fixed.reports.reduce((sum, r) => sum + r.errors, 0);
+  console.log(`${kind} fixed ${PLAN.fixedRatePerS}/s p50 ${result.fixedRate.p50.toFixed(3)} ms p99 ${result.fixedRate.p99.toFixed(3)} ms`);
+}
+
+/** Saturation: every pair keeps `inFlight` messages in flight; server CPU over the same window. */
+async function saturationPhase(kind: ServerKind, running: Running, generators: Generator[], result: ServerResult): Promise<void> {
+  const saturated = await load(kind, running, generators, { cmd: 'saturate', inFlight: PLAN.inFlight });
+  const received = saturated.reports.reduce((sum, r) => sum + r.received, 0);
+  result.throughput = received / saturated.seconds;
+  result.cpuUsPerMessage = (saturated.serverCpuS * 1e6) / Math.max(1, received);
+  result.saturated = latencySummary(saturated.reports.flatMap((r) => r.latenciesMs));
+  result.generatorCpuShare = Math.max(...saturated.reports.map((r) => r.generatorCpuShare));
+  result.errors += saturated.reports.reduce((sum, r) => sum + r.errors, 0);
+  console.log(
+    `${kind} saturated ${result.throughput.toFixed(0)} msg/s, server ${result.cpuUsPerMessage.toFixed(1)} µs/msg, p50 ${result.saturated.p50.toFixed(2)} ms, generator cpu ${(result.generatorCpuShare * 100).toFixed(0)} %`,
+  );
+}
+
+/** werift peers: from connecting to the server to an open data channel. */
+async function weriftPhase(kind: ServerKind, running: Running, generator: Generator, result: ServerResult): Promise<void> {
+  const werift = await generator.ask<{ msToOpen: number[] }>({ cmd: 'werift', targets: running.targets, iterations: PLAN.weriftIterations, room: `${kind}-werift` });
+  result.weriftMsToOpen = percentile([...werift.msToOpen].sort((a, b) => a - b), 50);
+  console.log(`${kind} werift data channel open in ${result.weriftMsToOpen.toFixed(0)} ms (median of ${PLAN.weriftIterations})`);
+}
+
 async function measure(kind: ServerKind): Promise<ServerResult> {
-  console.log(`\n== ${kind}`);
   const running = await start(kind);
   const generators = Array.from({ length: PLAN.generators }, () => new Generator());
+  const [first] = generators;
+  if (!first) throw new Error('no generator');
   try {
     const result: ServerResult = { kind, idle: [], errors: 0 };
-
-    // Idle peers: memory per connected peer and connection setup rate (memory on the first instance).
-    if (kind !== 'switchboard-redis') {
-      const pid = running.pids[0] ?? 0;
-      for (const total of PLAN.idlePeers) {
-        await sleep(500);
-        const before = rssBytes(pid);
-        const per = Math.ceil(total / generators.length);
-        const started = Date.now();
-        const connects = await Promise.all(
-          generators.map((g, gi) =>
-            g.ask<{ connected: number; failed: number }>({
-              cmd: 'idle',
-              targets: running.targets,
-              peers: Array.from({ length: per }, (_, i) => [`idle${total}-g${gi}-${i}`, `idle-${gi}-${Math.floor(i / 10)}`]),
-            }),
-          ),
-        );
-        const ms = Date.now() - started;
-        await sleep(1_000);
-        const after = rssBytes(pid);
-        const connected = connects.reduce((sum, c) => sum + c.connected, 0);
-        const failed = connects.reduce((sum, c) => sum + c.failed, 0);
-        result.idle.push({ peers: total, connected, failed, bytesPerPeer: (after - before) / Math.max(1, connected), connectsPerS: connected / (ms / 1000) });
-        console.log(`idle ${total}: ${connected} connected, ${failed} failed, ${((after - before) / Math.max(1, connected) / 1024).toFixed(1)} KiB/peer, ${(connected / (ms / 1000)).toFixed(0)} connects/s`);
-        await Promise.all(generators.map((g) => g.ask({ cmd: 'close' })));
-      }
-    }
-
-    // Sequential one-way latency: one message in flight on one pair.
-    const first = generators[0];
-    if (!first) throw new Error('no generator');
-    await first.ask({ cmd: 'connect', targets: running.targets, pairs: [[`${kind}-seq-a`, `${kind}-seq-b`, 'bench-seq']] });
-    await first.ask({ cmd: 'sequential', count: Math.min(200, PLAN.sequential) });
-    const sequential = await first.ask<{ latenciesMs: number[] }>({ cmd: 'sequential', count: PLAN.sequential });
-    await first.ask({ cmd: 'stop' });
-    result.sequential = latencySummary(sequential.latenciesMs);
-    console.log(`sequential p50 ${result.sequential.p50.toFixed(3)} ms`);
-
-    // Latency at a fixed rate well below every server's capacity.
-    const fixed = await load(kind, running, generators, { cmd: 'rate', perSecond: PLAN.fixedRatePerS / generators.length });
-    result.fixedRate = { perSecond: PLAN.fixedRatePerS, ...latencySummary(fixed.reports.flatMap((r) => r.latenciesMs)) };
-    console.log(`fixed ${PLAN.fixedRatePerS}/s p50 ${result.fixedRate.p50.toFixed(3)} ms p99 ${result.fixedRate.p99.toFixed(3)} ms`);
-
-    // Saturation: every pair keeps `inFlight` messages in flight.
-    const saturated = await load(kind, running, generators, { cmd: 'saturate', inFlight: PLAN.inFlight });
-    const received = saturated.reports.reduce((sum, r) => sum + r.received, 0);
-    result.throughput = received / saturated.seconds;
-    result.cpuUsPerMessage = (saturated.serverCpuS * 1e6) / Math.max(1, received);
-    result.saturated = latencySummary(saturated.reports.flatMap((r) => r.latenciesMs));
-    result.generatorCpuShare = Math.max(...saturated.reports.map((r) => r.generatorCpuShare));
-    result.errors += saturated.reports.reduce((sum, r) => sum + r.errors, 0) + fixed.reports.reduce((sum, r) => sum + r.errors, 0);
-    console.log(
-      `saturated ${result.throughput.toFixed(0)} msg/s, server ${result.cpuUsPerMessage.toFixed(1)} µs/msg, p50 ${result.saturated.p50.toFixed(2)} ms, generator cpu ${(result.generatorCpuShare * 100).toFixed(0)} %`,
-    );
-
-    const werift = await first.ask<{ msToOpen: number[] }>({ cmd: 'werift', targets: running.targets, iterations: PLAN.weriftIterations, room: `${kind}-werift` });
-    result.weriftMsToOpen = percentile([...werift.msToOpen].sort((a, b) => a - b), 50);
-    console.log(`werift data channel open in ${result.weriftMsToOpen.toFixed(0)} ms (median of ${PLAN.weriftIterations})`);
+    if (kind !== 'switchboard-redis' && runs('idle')) await idlePhase(kind, running, generators, result);
+    if (runs('sequential')) await sequentialPhase(kind, running, first, result);
+    if (runs('fixed')) await fixedRatePhase(kind, running, generators, result);
+    if (runs('saturate')) await saturationPhase(kind, running, generators, result);
+    if (runs('werift')) await weriftPhase(kind, running, first, result);
     return result;
   } finally {
     await Promise.all(generators.map((g) => g.stop()));

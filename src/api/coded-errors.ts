@@ -10,7 +10,12 @@ import { ErrorCode } from '../protocol';
  */
 export function useCodedErrors(): Plugin {
   const code = (errors: readonly GraphQLError[]): GraphQLError[] =>
-    errors.map((e) => (e.extensions['code'] || e.path ? e : new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { ...e.extensions, code: ErrorCode.BadUserInput } })));
+    errors.map((e) => {
+      // graphql-jit's variable errors come without an extensions object at all.
+      const extensions: Record<string, unknown> = e.extensions ?? {};
+      if (extensions['code'] || e.path) return e;
+      return new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { ...extensions, code: ErrorCode.BadUserInput } });
+    });
   return {
     onExecute: () => ({
       onExecuteDone: ({ result, setResult }) => {
