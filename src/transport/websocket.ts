@@ -1,6 +1,7 @@
 import { GraphQLError, type ExecutionArgs, getOperationAST } from 'graphql';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { coalesceWrites } from './coalesce';
 import type { OperationResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -97,6 +98,7 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
     }
     perIp.set(ip, open + 1);
     wss.handleUpgrade(request, socket, head, (ws) => {
+      coalesceWrites(socket);
       ws.once('close', () => {
         const left = (perIp.get(ip) ?? 1) - 1;
         if (left > 0) perIp.set(ip, left);
