@@ -3,9 +3,8 @@ import type { Browser, Page } from 'playwright-core';
 import { buildDemo } from '../scripts/build-web';
 import { launchChromium } from './helpers/browser';
 import { chat, connectedTo, openDemo, PAGE_STEP_TIMEOUT_MS, tileOf } from './helpers/demo-page';
-import { ChildGateway } from './helpers/child-gateway';
 import { startGateway, type TestGateway } from './helpers/gateway';
-import { TestRedis } from './helpers/redis';
+import { sharedRedisSuite } from './helpers/suite';
 import { nextEvent, opened, reach, remoteChannel, sdkClient, weriftSession } from './helpers/sdk';
 import type { SignalingClient } from '../client';
 import { nextMessage } from './helpers/webrtc';
@@ -102,19 +101,10 @@ describe('the demo page in Chromium', () => {
 });
 
 describe('the demo page on two gateway instances sharing Redis', () => {
-  let redis: TestRedis;
-  let gateways: ChildGateway[] = [];
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    gateways = await Promise.all([ChildGateway.start({ REDIS_URL: redis.url }), ChildGateway.start({ REDIS_URL: redis.url })]);
-  });
-  afterAll(async () => {
-    await Promise.all(gateways.map((gateway) => gateway.stop()));
-    await redis.kill();
-  });
+  const instances = sharedRedisSuite();
 
   test('a page on each instance: the call connects and the chat crosses', async () => {
-    const [one, two] = gateways;
+    const [one, two] = instances();
     if (!one || !two) throw new Error('gateways did not start');
     const alice = await openOn(one.url, 'redis-e2e', 'alice');
     const bob = await openOn(two.url, 'redis-e2e', 'bob');

@@ -4,7 +4,7 @@ import { ClientErrorCode, CloseCode, createSignalingClient, type SignalingClient
 import { ChildGateway } from './helpers/child-gateway';
 import { startGateway, type TestGateway } from './helpers/gateway';
 import { TcpProxy } from './helpers/proxy';
-import { TestRedis } from './helpers/redis';
+import { sharedRedisSuite } from './helpers/suite';
 import { answerCalls, nextEvent, opened, reach, remoteChannel, sdkClient, sessionFor, weriftSession } from './helpers/sdk';
 import { nextMessage } from './helpers/webrtc';
 
@@ -31,24 +31,34 @@ async function call(alice: SignalingClient, bob: SignalingClient): Promise<void>
   await expect(arrived).resolves.toBe(`from ${alice.peerId}`);
 }
 
-describe('the SDK recovers by itself', () => {
-  let gateway: TestGateway;
-  let proxy: TcpProxy;
+/** A gateway started with `env` and a TCP proxy in front of it (the fault hook), for one describe block. */
+function proxiedGateway(env: Record<string, string>): { gateway: () => TestGateway; proxy: () => TcpProxy } {
+  let gateway: TestGateway | null = null;
+  let proxy: TcpProxy | null = null;
   beforeAll(async () => {
-    gateway = await startGateway({ SESSION_TTL_S: '3' });
+    gateway = await startGateway(env);
     proxy = await TcpProxy.start(Number(new URL(gateway.url).port));
   });
   afterAll(async () => {
-    await proxy.close();
-    await gateway.close();
+    await proxy?.close();
+    await gateway?.close();
   });
+  const started = <T>(value: T | null): T => {
+    if (!value) throw new Error('not started: use inside a test');
+    return value;
+  };
+  return { gateway: () => started(gateway), proxy: () => started(proxy) };
+}
+
+describe('the SDK recovers by itself', () => {
+  const { gateway, proxy } = proxiedGateway({ SESSION_TTL_S: '3' });
 
   test('the network drops mid-negotiation: both clients reconnect, resume, and the call still connects', async () => {
-    const alice = await join(proxy.httpUrl, 'cut', 'alice');
-    const bob = await join(proxy.httpUrl, 'cut', 'bob');
+    const alice = await join(proxy().httpUrl, 'cut', 'alice');
+    const bob = await join(proxy().httpUrl, 'cut', 'bob');
     let cuts = 0;
     // Bob has the offer, his answer and both sides' candidates are still to cross: cut everything now.
-    bob.once('offer', () => (cuts = proxy.cut()));
+    bob.once('offer', () => (cuts = proxy().cut()));
     await call(alice, bob);
     expect(cuts).toBeGreaterThanOrEqual(2);
     expect(alice.history).toEqual(['disconnected', 'connecting', 'connected', 'reconnecting', 'connected']);
@@ -56,7 +66,7 @@ describe('the SDK recovers by itself', () => {
   });
 
   test('the token is refreshed before it expires, and a reconnect after the first expiry uses the new one', async () => {
-    const alice = await join(proxy.httpUrl, 'refresh', 'alice');
+    const alice = await join(proxy().httpUrl, 'refresh', 'alice');
     const first = alice.currentToken;
     const expiresAtMs = JSON.parse(Buffer.from(first.split('.')[1] ?? '', 'base64url').toString()).exp * 1000;
     const refreshed = await nextEvent(alice, 'token', () => true, 5_000);
@@ -65,15 +75,15 @@ describe('the SDK recovers by itself', () => {
     // Past the first token's expiry, a fresh connection only gets in with the refreshed one.
     await nextEvent(alice, 'token', () => Date.now() > expiresAtMs, 5_000);
     const back = nextEvent(alice, 'welcome');
-    proxy.cut();
+    proxy().cut();
     await expect(back).resolves.toMatchObject({ resumed: true });
     expect(alice.state).toBe('connected');
   });
 
   test('replaced by a newer connection of the same peer, a client gives up instead of fighting back', async () => {
-    const first = await join(gateway.httpUrl, 'replaced', 'alice');
+    const first = await join(gateway().httpUrl, 'replaced', 'alice');
     const gaveUp = nextEvent(first, 'error');
-    const second = createSignalingClient({ url: gateway.httpUrl, token: first.currentToken, webSocketImpl: WebSocket });
+    const second = createSignalingClient({ url: gateway().httpUrl, token: first.currentToken, webSocketImpl: WebSocket });
     clients.push(second);
     await second.ready();
     await expect(gaveUp).resolves.toMatchObject({ code: ClientErrorCode.ConnectionRefused, details: { closeCode: CloseCode.Replaced } });
@@ -82,28 +92,28 @@ describe('the SDK recovers by itself', () => {
   });
 
   test('a refused token fails at once with the code to act on', async () => {
-    const client = createSignalingClient({ url: gateway.httpUrl, token: await forgedToken(), webSocketImpl: WebSocket });
+    const client = createSignalingClient({ url: gateway().httpUrl, token: await forgedToken(), webSocketImpl: WebSocket });
     clients.push(client);
     await expect(client.ready()).rejects.toMatchObject({ code: ClientErrorCode.ConnectionRefused, details: { closeCode: CloseCode.Forbidden } });
     expect(client.history).toEqual(['disconnected', 'connecting', 'failed']);
   });
 
   test("transport 'auto' falls back to long polling when WebSockets never get through", async () => {
-    proxy.refuseWebSockets = true;
+    proxy().refuseWebSockets = true;
     try {
-      const alice = await join(proxy.httpUrl, 'fallback', 'alice', { transport: 'auto' });
+      const alice = await join(proxy().httpUrl, 'fallback', 'alice', { transport: 'auto' });
       expect(alice.transport).toBe('long-polling');
       expect(alice.history).toEqual(['disconnected', 'connecting', 'reconnecting', 'connected']);
-      const bob = await join(gateway.httpUrl, 'fallback', 'bob');
+      const bob = await join(gateway().httpUrl, 'fallback', 'bob');
       await call(bob, alice);
     } finally {
-      proxy.refuseWebSockets = false;
+      proxy().refuseWebSockets = false;
     }
   });
 
   test('long polling carries the same call when sockets are not an option', async () => {
-    const alice = await join(gateway.httpUrl, 'polling', 'alice', { transport: 'long-polling' });
-    const bob = await join(gateway.httpUrl, 'polling', 'bob');
+    const alice = await join(gateway().httpUrl, 'polling', 'alice', { transport: 'long-polling' });
+    const bob = await join(gateway().httpUrl, 'polling', 'bob');
     expect(alice.transport).toBe('long-polling');
     await call(alice, bob);
   });
@@ -140,19 +150,10 @@ describe('close() releases everything', () => {
 });
 
 describe('two instances sharing Redis', () => {
-  let redis: TestRedis;
-  let gateways: ChildGateway[];
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    gateways = await Promise.all([ChildGateway.start({ REDIS_URL: redis.url }), ChildGateway.start({ REDIS_URL: redis.url })]);
-  });
-  afterAll(async () => {
-    await Promise.all(gateways.map((gateway) => gateway.stop()));
-    await redis.kill();
-  });
+  const instances = sharedRedisSuite();
 
   test('Alice on one instance calls Bob on the other', async () => {
-    const [one, two] = gateways;
+    const [one, two] = instances();
     if (!one || !two) throw new Error('gateways did not start');
     const alice = await join(one.httpUrl, 'two-instances', 'alice');
     const bob = await join(two.httpUrl, 'two-instances', 'bob');
@@ -171,21 +172,12 @@ async function settled(done: () => boolean, timeoutMs = 5_000): Promise<void> {
 }
 
 describe('a resume that lost signals', () => {
-  let gateway: TestGateway;
-  let proxy: TcpProxy;
-  beforeAll(async () => {
-    gateway = await startGateway({ MAILBOX_EVENTS: '4' });
-    proxy = await TcpProxy.start(Number(new URL(gateway.url).port));
-  });
-  afterAll(async () => {
-    await proxy.close();
-    await gateway.close();
-  });
+  const { gateway, proxy } = proxiedGateway({ MAILBOX_EVENTS: '4' });
 
   test('Welcome with resumed: false makes the session restart ICE with fresh credentials', async () => {
     // Alice (through the proxy) stays away about a second after the cut: time for her mailbox to overflow.
-    const alice = await join(proxy.httpUrl, 'lost', 'alice', { reconnect: { baseDelayMs: 2_000 } });
-    const bob = await join(gateway.httpUrl, 'lost', 'bob');
+    const alice = await join(proxy().httpUrl, 'lost', 'alice', { reconnect: { baseDelayMs: 2_000 } });
+    const bob = await join(gateway().httpUrl, 'lost', 'bob');
     const bobsCalls = answerCalls(bob);
     const outgoing = weriftSession(alice, 'bob');
     outgoing.peerConnection.createDataChannel('chat');
@@ -195,7 +187,7 @@ describe('a resume that lost signals', () => {
 
     const restartOffer = nextEvent(bob, 'offer', ({ from, sdp }) => from === 'alice' && ufragOf(sdp) !== firstUfrag);
     const lost = nextEvent(alice, 'welcome', ({ resumed }) => !resumed);
-    proxy.cut();
+    proxy().cut();
     for (let i = 0; i < 6; i += 1) await bob.sendIceCandidate('alice', { candidate: '', sdpMid: '0', sdpMLineIndex: 0 });
     await lost;
     await expect(restartOffer).resolves.toMatchObject({ to: 'bob' });

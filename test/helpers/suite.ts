@@ -1,5 +1,7 @@
+import { ChildGateway } from './child-gateway';
 import { wsPeer, type WsPeer } from './clients';
 import { startGateway, type TestGateway } from './gateway';
+import { TestRedis } from './redis';
 
 export interface GatewaySuite {
   /** The suite's gateway (started in beforeAll). */
@@ -30,5 +32,27 @@ export function gatewaySuite(env: Record<string, string> = {}): GatewaySuite {
       sockets.push(peer);
       return peer;
     },
+  };
+}
+
+/**
+ * Registers beforeAll/afterAll that start a private Redis and `count` gateways (child processes)
+ * sharing it; the returned function gives the gateways inside a test.
+ */
+export function sharedRedisSuite(count = 2): () => ChildGateway[] {
+  let redis: TestRedis | null = null;
+  let gateways: ChildGateway[] = [];
+  beforeAll(async () => {
+    const started = await TestRedis.start();
+    redis = started;
+    gateways = await Promise.all(Array.from({ length: count }, () => ChildGateway.start({ REDIS_URL: started.url })));
+  });
+  afterAll(async () => {
+    await Promise.all(gateways.map((gateway) => gateway.stop()));
+    await redis?.kill();
+  });
+  return () => {
+    if (gateways.length < count) throw new Error('gateways not started: use the suite inside a test');
+    return gateways;
   };
 }
