@@ -1,15 +1,17 @@
 /**
  * A link is one connection to the gateway: a signals stream from a cursor plus a way to run the other
  * operations. The signaling client opens a new link per attempt and throws it away when it closes, so
- * a link never reconnects by itself. Both links run through urql; the WebSocket one forwards every
- * operation over graphql-ws, the long-polling one uses plain HTTP (`pollSignals`).
+ * a link never reconnects by itself. The WebSocket link forwards every operation over graphql-ws
+ * (through urql); the SSE link reads the signals stream as Server-Sent Events (graphql-sse) and the
+ * long-polling link with `pollSignals`, both sending everything else as plain HTTP requests (urql).
  */
 import { Client, type AnyVariables, type CombinedError, fetchExchange, type OperationResult, type OperationResultSource, subscriptionExchange, type TypedDocumentNode } from '@urql/core';
-import { Kind, OperationTypeNode } from 'graphql';
+import { Kind, OperationTypeNode, print } from 'graphql';
+import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import { ClientErrorCode } from './protocol';
 import { fromGraphQLErrors, SignalingError, transportError } from './errors';
-import { PollSignalsDocument, SignalsDocument } from './generated/graphql';
+import { PollSignalsDocument, SignalsDocument, type SignalsSubscription } from './generated/graphql';
 import type { Signal } from './types';
 
 /** Why a link ended (never called after {@link Link.close}). */
@@ -35,7 +37,7 @@ export interface Link {
 }
 
 /** The transports a link can use. */
-export type Transport = 'websocket' | 'long-polling';
+export type Transport = 'websocket' | 'sse' | 'long-polling';
 
 /** The WebSocket constructor (the browser's, or `ws` in Node). */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => unknown;
@@ -70,6 +72,9 @@ function unwrap<Data>(result: OperationResult<Data>): Data {
   return result.data;
 }
 
+/** The signals subscription as text, for the SSE client (which takes strings, not documents). */
+const SIGNALS_QUERY = print(SignalsDocument);
+
 /** Runs a query as a query and anything else as a mutation (subscriptions have their own path). */
 function run<Data, Variables extends AnyVariables>(urql: Client, document: TypedDocumentNode<Data, Variables>, variables: Variables): OperationResultSource<OperationResult<Data, Variables>> {
   const definition = document.definitions.find((node) => node.kind === Kind.OPERATION_DEFINITION);
@@ -79,7 +84,8 @@ function run<Data, Variables extends AnyVariables>(urql: Client, document: Typed
 
 /** Opens a link over the chosen transport. */
 export function openLink(transport: Transport, options: LinkOptions): Link {
-  return transport === 'websocket' ? openWebSocketLink(options) : openPollingLink(options);
+  if (transport === 'websocket') return openWebSocketLink(options);
+  return transport === 'sse' ? openSseLink(options) : openPollingLink(options);
 }
 
 function openWebSocketLink(options: LinkOptions): Link {
@@ -161,28 +167,32 @@ function openWebSocketLink(options: LinkOptions): Link {
 /** Longer than the poll itself: a poll with no answer by then is a dead request. */
 const POLL_GRACE_MS = 10_000;
 
-function openPollingLink(options: LinkOptions): Link {
-  const urql = new Client({
-    url: options.httpUrl,
-    exchanges: [fetchExchange],
-    ...(options.fetchImpl ? { fetch: options.fetchImpl } : {}),
-    fetchOptions: () => ({ headers: { authorization: `Bearer ${options.token()}` } }),
-    requestPolicy: 'network-only',
-  });
-  let closed = false;
-  const inFlight = new Set<() => void>();
+/** Queries and mutations over plain HTTP with the current token, each abortable and bounded. */
+class HttpRequests {
+  private readonly urql: Client;
+  private readonly inFlight = new Set<() => void>();
 
-  /** One request, abortable by {@link Link.close} and bounded by `timeoutMs`. */
-  function request<Data, Variables extends AnyVariables>(document: TypedDocumentNode<Data, Variables>, variables: Variables, timeoutMs: number): Promise<Data> {
+  constructor(private readonly options: LinkOptions) {
+    this.urql = new Client({
+      url: options.httpUrl,
+      exchanges: [fetchExchange],
+      ...(options.fetchImpl ? { fetch: options.fetchImpl } : {}),
+      fetchOptions: () => ({ headers: { authorization: `Bearer ${options.token()}` } }),
+      requestPolicy: 'network-only',
+    });
+  }
+
+  /** One request; rejects with `TIMEOUT` after `timeoutMs` and with `CLOSED` when aborted. */
+  request<Data, Variables extends AnyVariables>(document: TypedDocumentNode<Data, Variables>, variables: Variables, timeoutMs = this.options.pollWaitMs + POLL_GRACE_MS): Promise<Data> {
     return new Promise<Data>((resolve, reject) => {
-      const source = run(urql, document, variables);
+      const source = run(this.urql, document, variables);
       const timer = setTimeout(() => finish(() => reject(new SignalingError(ClientErrorCode.Timeout, `no answer within ${timeoutMs} ms`))), timeoutMs);
       let done = false;
       const finish = (settle: () => void): void => {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        inFlight.delete(abort);
+        this.inFlight.delete(abort);
         subscription.unsubscribe();
         settle();
       };
@@ -196,13 +206,23 @@ function openPollingLink(options: LinkOptions): Link {
         });
       });
       const abort = (): void => finish(() => reject(new SignalingError(ClientErrorCode.Closed, 'the link was closed')));
-      inFlight.add(abort);
+      this.inFlight.add(abort);
     });
   }
 
+  /** Aborts every request in flight. */
+  abortAll(): void {
+    for (const abort of [...this.inFlight]) abort();
+  }
+}
+
+function openPollingLink(options: LinkOptions): Link {
+  const http = new HttpRequests(options);
+  let closed = false;
+
   async function poll(after: string | null): Promise<void> {
     while (!closed) {
-      const batch = (await request(PollSignalsDocument, { after, waitMs: options.pollWaitMs }, options.pollWaitMs + POLL_GRACE_MS)).pollSignals;
+      const batch = (await http.request(PollSignalsDocument, { after, waitMs: options.pollWaitMs })).pollSignals;
       if (closed) return;
       for (const signal of batch.events) options.handlers.onSignal(signal);
       after = batch.cursor;
@@ -214,10 +234,48 @@ function openPollingLink(options: LinkOptions): Link {
   });
   return {
     transport: 'long-polling',
-    execute: (document, variables) => request(document, variables, options.pollWaitMs + POLL_GRACE_MS),
+    execute: (document, variables) => http.request(document, variables),
     close: async () => {
       closed = true;
-      for (const abort of [...inFlight]) abort();
+      http.abortAll();
+    },
+  };
+}
+
+/** The signals stream over Server-Sent Events (yoga's GraphQL over SSE); everything else over plain HTTP. */
+function openSseLink(options: LinkOptions): Link {
+  const http = new HttpRequests(options);
+  let ended = false;
+  const end = (error: SignalingError): void => {
+    if (ended) return;
+    ended = true;
+    options.handlers.onEnd({ error });
+  };
+  const sse = createSseClient({
+    url: options.httpUrl,
+    headers: () => ({ authorization: `Bearer ${options.token()}` }),
+    retryAttempts: 0,
+    ...(options.fetchImpl ? { fetchFn: options.fetchImpl } : {}),
+  });
+  const stop = sse.subscribe<SignalsSubscription>(
+    { query: SIGNALS_QUERY, variables: { after: options.after } },
+    {
+      next: ({ data, errors }) => {
+        if (data?.signals) options.handlers.onSignal(data.signals);
+        else if (errors?.length) end(fromGraphQLErrors(errors));
+      },
+      error: (error) => end(transportError(error)),
+      complete: () => end(new SignalingError(ClientErrorCode.Transport, 'the event stream ended')),
+    },
+  );
+  return {
+    transport: 'sse',
+    execute: (document, variables) => http.request(document, variables),
+    close: async () => {
+      ended = true;
+      stop();
+      sse.dispose();
+      http.abortAll();
     },
   };
 }

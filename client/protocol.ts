@@ -61,8 +61,11 @@ export const RECONNECT_BASE_DELAY_MS = 250;
 export const RECONNECT_MAX_DELAY_MS = 10_000;
 /** Reconnect attempts in a row, without a Welcome in between, before the client gives up (`failed`). */
 export const RECONNECT_MAX_ATTEMPTS = 12;
-/** WebSocket attempts that never got a Welcome before `transport: 'auto'` falls back to long polling. */
-export const WS_ATTEMPTS_BEFORE_POLLING = 3;
+/**
+ * `transport: 'auto'` tries each transport this many times in a row without a Welcome before it falls
+ * back to the next: WebSocket, then Server-Sent Events, then long polling (which stays).
+ */
+export const ATTEMPTS_BEFORE_FALLBACK = { websocket: 3, sse: 2 } as const;
 /** How long one long poll asks the gateway to hold (the gateway allows up to 30 s). */
 export const POLL_WAIT_MS = 25_000;
 /** A graphql-ws ping goes out this often on an idle socket. */

@@ -16,6 +16,7 @@ import {
 } from './generated/graphql';
 import { type Link, type LinkEnd, openLink, type Transport, type WebSocketConstructor } from './links';
 import {
+  ATTEMPTS_BEFORE_FALLBACK,
   ClientErrorCode,
   CLOSE_WAIT_MS,
   ErrorCode,
@@ -30,7 +31,6 @@ import {
   SEND_MAX_RETRY_DELAY_MS,
   SEND_WAIT_MS,
   TOKEN_REFRESH_MIN_MARGIN_MS,
-  WS_ATTEMPTS_BEFORE_POLLING,
 } from './protocol';
 import { type ConnectionState, ConnectionStateMachine, type StateChange } from './state';
 import { readToken, refreshDelayMs, type TokenClaims } from './token';
@@ -50,7 +50,7 @@ export interface SignalingClientOptions {
    * Give your own when your backend mints tokens.
    */
   readonly refreshToken?: (current: string) => Promise<string>;
-  /** `auto` (default) tries WebSocket and falls back to HTTP long polling when sockets never get through. */
+  /** `auto` (default) tries WebSocket, then Server-Sent Events, then HTTP long polling, as each fails to get through. */
   readonly transport?: Transport | 'auto';
   /** The WebSocket constructor; default `globalThis.WebSocket` (pass `ws`'s in Node 20). */
   readonly webSocketImpl?: WebSocketConstructor;
@@ -112,7 +112,8 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
   private readonly roster = new Map<string, Peer>();
   private welcomed = false;
   private failuresInRow = 0;
-  private socketFailures = 0;
+  /** Attempts per transport without a Welcome, for `transport: 'auto'`. */
+  private readonly unwelcomed = { websocket: 0, sse: 0 };
   private closing: Promise<void> | null = null;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly waiters = new Set<Waiter>();
@@ -273,7 +274,8 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
   private pickTransport(): Transport {
     const wanted = this.options.transport ?? 'auto';
     if (wanted !== 'auto') return wanted;
-    return this.socketFailures >= WS_ATTEMPTS_BEFORE_POLLING ? 'long-polling' : 'websocket';
+    if (this.unwelcomed.websocket < ATTEMPTS_BEFORE_FALLBACK.websocket) return 'websocket';
+    return this.unwelcomed.sse < ATTEMPTS_BEFORE_FALLBACK.sse ? 'sse' : 'long-polling';
   }
 
   private receive(signal: Signal): void {
@@ -306,7 +308,8 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     for (const peer of signal.peers) this.roster.set(peer.id, peer);
     this.welcomed = true;
     this.failuresInRow = 0;
-    if (this.link?.transport === 'websocket') this.socketFailures = 0;
+    const transport = this.link?.transport;
+    if (transport === 'websocket' || transport === 'sse') this.unwelcomed[transport] = 0;
     if (this.state === 'connecting') this.machine.transition('connecting', 'connected');
     else if (this.state === 'reconnecting') this.machine.transition('reconnecting', 'connected');
     for (const waiter of [...this.waiters]) waiter.resolve();
@@ -337,7 +340,7 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     const transport = this.link?.transport;
     this.link = null;
     if (this.closing) return;
-    if (transport === 'websocket' && !this.welcomed) this.socketFailures += 1;
+    if ((transport === 'websocket' || transport === 'sse') && !this.welcomed) this.unwelcomed[transport] += 1;
     if (isFinal(end)) {
       const { closeCode } = end;
       if (closeCode === undefined) return this.fail(end.error);

@@ -51,7 +51,7 @@ function proxiedGateway(env: Record<string, string>): { gateway: () => TestGatew
 }
 
 describe('the SDK recovers by itself', () => {
-  const { gateway, proxy } = proxiedGateway({ SESSION_TTL_S: '3' });
+  const { gateway, proxy } = proxiedGateway({});
 
   test('the network drops mid-negotiation: both clients reconnect, resume, and the call still connects', async () => {
     const alice = await join(proxy().httpUrl, 'cut', 'alice');
@@ -63,21 +63,6 @@ describe('the SDK recovers by itself', () => {
     expect(cuts).toBeGreaterThanOrEqual(2);
     expect(alice.history).toEqual(['disconnected', 'connecting', 'connected', 'reconnecting', 'connected']);
     expect(bob.history).toEqual(['disconnected', 'connecting', 'connected', 'reconnecting', 'connected']);
-  });
-
-  test('the token is refreshed before it expires, and a reconnect after the first expiry uses the new one', async () => {
-    const alice = await join(proxy().httpUrl, 'refresh', 'alice');
-    const first = alice.currentToken;
-    const expiresAtMs = JSON.parse(Buffer.from(first.split('.')[1] ?? '', 'base64url').toString()).exp * 1000;
-    const refreshed = await nextEvent(alice, 'token', () => true, 5_000);
-    expect(refreshed).not.toBe(first);
-    expect(Date.now()).toBeLessThan(expiresAtMs);
-    // Past the first token's expiry, a fresh connection only gets in with the refreshed one.
-    await nextEvent(alice, 'token', () => Date.now() > expiresAtMs, 5_000);
-    const back = nextEvent(alice, 'welcome');
-    proxy().cut();
-    await expect(back).resolves.toMatchObject({ resumed: true });
-    expect(alice.state).toBe('connected');
   });
 
   test('replaced by a newer connection of the same peer, a client gives up instead of fighting back', async () => {
@@ -98,17 +83,41 @@ describe('the SDK recovers by itself', () => {
     expect(client.history).toEqual(['disconnected', 'connecting', 'failed']);
   });
 
-  test("transport 'auto' falls back to long polling when WebSockets never get through", async () => {
+  test("transport 'auto' falls back to Server-Sent Events when WebSockets never get through", async () => {
     proxy().refuseWebSockets = true;
     try {
-      const alice = await join(proxy().httpUrl, 'fallback', 'alice', { transport: 'auto' });
-      expect(alice.transport).toBe('long-polling');
+      const alice = await join(proxy().httpUrl, 'fallback-sse', 'alice', { transport: 'auto' });
+      expect(alice.transport).toBe('sse');
       expect(alice.history).toEqual(['disconnected', 'connecting', 'reconnecting', 'connected']);
-      const bob = await join(gateway().httpUrl, 'fallback', 'bob');
+      const bob = await join(gateway().httpUrl, 'fallback-sse', 'bob');
       await call(bob, alice);
     } finally {
       proxy().refuseWebSockets = false;
     }
+  });
+
+  test("transport 'auto' ends on long polling when neither WebSockets nor event streams get through", async () => {
+    proxy().refuseWebSockets = true;
+    proxy().refuseEventStreams = true;
+    try {
+      const alice = await join(proxy().httpUrl, 'fallback-polling', 'alice', { transport: 'auto' });
+      expect(alice.transport).toBe('long-polling');
+      const bob = await join(gateway().httpUrl, 'fallback-polling', 'bob');
+      await call(bob, alice);
+    } finally {
+      proxy().refuseWebSockets = false;
+      proxy().refuseEventStreams = false;
+    }
+  });
+
+  test('Server-Sent Events carry the same call, and a cut stream resumes', async () => {
+    const alice = await join(proxy().httpUrl, 'sse', 'alice', { transport: 'sse' });
+    const bob = await join(gateway().httpUrl, 'sse', 'bob');
+    expect(alice.transport).toBe('sse');
+    const back = nextEvent(alice, 'welcome');
+    proxy().cut();
+    await expect(back).resolves.toMatchObject({ resumed: true });
+    await call(alice, bob);
   });
 
   test('long polling carries the same call when sockets are not an option', async () => {
@@ -116,6 +125,25 @@ describe('the SDK recovers by itself', () => {
     const bob = await join(gateway().httpUrl, 'polling', 'bob');
     expect(alice.transport).toBe('long-polling');
     await call(alice, bob);
+  });
+});
+
+describe('short-lived tokens', () => {
+  const { proxy } = proxiedGateway({ SESSION_TTL_S: '3' });
+
+  test('the token is refreshed before it expires, and a reconnect after the first expiry uses the new one', async () => {
+    const alice = await join(proxy().httpUrl, 'refresh', 'alice');
+    const first = alice.currentToken;
+    const expiresAtMs = JSON.parse(Buffer.from(first.split('.')[1] ?? '', 'base64url').toString()).exp * 1000;
+    const refreshed = await nextEvent(alice, 'token', () => true, 5_000);
+    expect(refreshed).not.toBe(first);
+    expect(Date.now()).toBeLessThan(expiresAtMs);
+    // Past the first token's expiry, a fresh connection only gets in with the refreshed one.
+    await nextEvent(alice, 'token', () => Date.now() > expiresAtMs, 5_000);
+    const back = nextEvent(alice, 'welcome');
+    proxy().cut();
+    await expect(back).resolves.toMatchObject({ resumed: true });
+    expect(alice.state).toBe('connected');
   });
 });
 
@@ -216,11 +244,12 @@ describe('KNOWN_OPERATIONS_ONLY', () => {
     await gateway.close();
   });
 
-  test('accepts every operation the SDK sends, on WebSocket and on long polling', async () => {
+  test('accepts every operation the SDK sends, on WebSocket, Server-Sent Events and long polling', async () => {
     const alice = await join(gateway.httpUrl, 'known', 'alice');
     const bob = await join(gateway.httpUrl, 'known', 'bob', { transport: 'long-polling' });
-    await expect(alice.iceServers()).resolves.toEqual([]);
-    await expect(bob.iceServers()).resolves.toEqual([]);
+    const carol = await join(gateway.httpUrl, 'known', 'carol', { transport: 'sse' });
+    for (const client of [alice, bob, carol]) await expect(client.iceServers()).resolves.toEqual([]);
     await call(alice, bob);
+    await call(carol, alice);
   });
 });

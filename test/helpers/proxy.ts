@@ -12,6 +12,8 @@ export class TcpProxy {
 
   /** While true, a connection whose first bytes ask for a WebSocket upgrade is dropped (a proxy that breaks WebSockets). */
   refuseWebSockets = false;
+  /** While true, a request that asks for Server-Sent Events is dropped with its connection. */
+  refuseEventStreams = false;
 
   private constructor(
     private readonly server: Server,
@@ -55,20 +57,6 @@ export class TcpProxy {
 
   private forward(client: Socket, targetPort: number): void {
     this.accepted += 1;
-    if (this.refuseWebSockets) {
-      client.once('data', (head: Buffer) => {
-        if (/^upgrade:\s*websocket/im.test(head.toString('latin1'))) return void client.destroy();
-        client.pause();
-        client.unshift(head);
-        this.pipe(client, targetPort);
-        client.resume();
-      });
-      return;
-    }
-    this.pipe(client, targetPort);
-  }
-
-  private pipe(client: Socket, targetPort: number): void {
     const upstream = connect(targetPort, '127.0.0.1');
     const pair: [Socket, Socket] = [client, upstream];
     this.pairs.add(pair);
@@ -79,7 +67,17 @@ export class TcpProxy {
     };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
-    client.pipe(upstream);
+    // Every request is looked at (keep-alive connections carry several), so a refused kind never gets through.
+    client.on('data', (chunk: Buffer) => {
+      if (this.refuses(chunk.toString('latin1'))) end();
+      else upstream.write(chunk);
+    });
     upstream.pipe(client);
+  }
+
+  private refuses(head: string): boolean {
+    if (this.refuseWebSockets && /^upgrade:\s*websocket/im.test(head)) return true;
+    // Only a stream request asks for nothing but events (urql's ordinary requests list them among others).
+    return this.refuseEventStreams && /^accept:\s*text\/event-stream\s*$/im.test(head);
   }
 }
