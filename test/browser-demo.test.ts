@@ -77,6 +77,25 @@ describe('the demo page in Chromium', () => {
     await chat(bob, alice, 'back after a reload');
   });
 
+  test('a crashed page says no goodbye: the other sees it leave after grace, and a new tab calls again', async () => {
+    const alice = await open('crash', 'alice');
+    const bob = await open('crash', 'bob');
+    await Promise.all([connectedTo(alice, 'bob'), connectedTo(bob, 'alice')]);
+    const before = await tileOf(alice, 'bob').getAttribute('data-peer');
+
+    // A renderer crash: no pagehide, no leaveRoom, the socket just drops.
+    const crashed = new Promise((resolve) => bob.once('crash', resolve));
+    const devtools = await bob.context().newCDPSession(bob);
+    void devtools.send('Page.crash').catch(() => undefined);
+    await crashed;
+    await alice.locator(`#peers .peer[data-peer="${before}"]`).waitFor({ state: 'detached', timeout: PAGE_STEP_TIMEOUT_MS });
+
+    const again = await open('crash', 'bob');
+    await Promise.all([connectedTo(alice, 'bob'), connectedTo(again, 'alice')]);
+    expect(await tileOf(alice, 'bob').getAttribute('data-peer')).not.toBe(before);
+    await chat(again, alice, 'back in a new tab');
+  });
+
   test('Chromium calls a werift peer in Node through the gateway', async () => {
     const node: SignalingClient = await sdkClient(gateway.httpUrl, 'mixed', 'werift-peer');
     try {
