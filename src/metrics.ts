@@ -24,6 +24,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Operations that took the prepared way (src/transport/prepared.ts) instead of yoga's pipeline. */
+  readonly prepared = new Counter({
+    name: 'switchboard_prepared_operations_total',
+    help: 'Operations run from their precompiled form, by operation name',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+
   readonly rejected = new Counter({
     name: 'switchboard_rejected_total',
     help: 'Operations refused, by error code',

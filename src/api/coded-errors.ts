@@ -8,25 +8,28 @@ import { ErrorCode } from '../protocol';
  * its code, on every transport. Errors with a path come from resolvers and are left alone (an
  * uncoded one is internal and yoga masks it).
  */
+export function codeErrors(errors: readonly GraphQLError[]): GraphQLError[] {
+  return errors.map((e) => {
+    // graphql-jit's variable errors come without an extensions object at all.
+    const extensions: Record<string, unknown> = e.extensions ?? {};
+    if (extensions['code'] || e.path) return e;
+    return new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { ...extensions, code: ErrorCode.BadUserInput } });
+  });
+}
+
+/** {@link codeErrors} on every operation's result, on every transport. */
 export function useCodedErrors(): Plugin {
-  const code = (errors: readonly GraphQLError[]): GraphQLError[] =>
-    errors.map((e) => {
-      // graphql-jit's variable errors come without an extensions object at all.
-      const extensions: Record<string, unknown> = e.extensions ?? {};
-      if (extensions['code'] || e.path) return e;
-      return new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { ...extensions, code: ErrorCode.BadUserInput } });
-    });
   return {
     onExecute: () => ({
       onExecuteDone: ({ result, setResult }) => {
         if (Symbol.asyncIterator in result || !result.errors) return;
-        setResult({ ...result, errors: code(result.errors) });
+        setResult({ ...result, errors: codeErrors(result.errors) });
       },
     }),
     onSubscribe: () => ({
       onSubscribeResult: ({ result, setResult }) => {
         if (Symbol.asyncIterator in result || !result.errors) return;
-        setResult({ ...result, errors: code(result.errors) });
+        setResult({ ...result, errors: codeErrors(result.errors) });
       },
     }),
   };

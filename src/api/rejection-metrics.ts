@@ -4,9 +4,10 @@ import type { Metrics } from '../metrics';
 
 const UNCODED = 'INTERNAL';
 
-function count(metrics: Metrics, errors: readonly GraphQLError[] | undefined): void {
+/** Counts refused operations by error code (uncoded ones as INTERNAL). */
+export function countRejections(metrics: Metrics, errors: readonly GraphQLError[] | undefined): void {
   for (const error of errors ?? []) {
-    const code = error.extensions['code'];
+    const code = error.extensions?.['code'];
     metrics.rejected.inc({ code: typeof code === 'string' ? code : UNCODED });
   }
 }
@@ -19,15 +20,15 @@ export function useRejectionMetrics(metrics: Metrics): Plugin {
     },
     onExecute: () => ({
       onExecuteDone: ({ result }) => {
-        if (!(Symbol.asyncIterator in result)) count(metrics, result.errors);
+        if (!(Symbol.asyncIterator in result)) countRejections(metrics, result.errors);
       },
     }),
     onSubscribe: () => ({
       onSubscribeResult: ({ result }) => {
-        if (!(Symbol.asyncIterator in result)) count(metrics, result.errors);
+        if (!(Symbol.asyncIterator in result)) countRejections(metrics, result.errors);
       },
       onSubscribeError: ({ error }) => {
-        count(metrics, [error as GraphQLError]);
+        countRejections(metrics, [error as GraphQLError]);
       },
     }),
   };

@@ -13,15 +13,18 @@ export interface WsInitialContext {
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
+/** The resolver context of an operation on a WebSocket: the identity verified at connection init. */
+export function wsContext(core: Core, session: WsSession): GatewayContext {
+  const { identity, handle, clientIp } = session;
+  return { core, transport: 'ws', identity, tokenProblem: null, apiKey: null, connection: handle, clientIp };
+}
+
 /**
  * Builds the resolver context for every transport. WebSocket operations carry the identity verified at
  * connection init; HTTP and SSE requests present `Authorization: Bearer` on each request.
  */
 export async function buildContext(core: Core, initial: { request?: Request; req?: IncomingMessage; ws?: WsSession }): Promise<GatewayContext> {
-  if (initial.ws) {
-    const { identity, handle, clientIp } = initial.ws;
-    return { core, transport: 'ws', identity, tokenProblem: null, apiKey: null, connection: handle, clientIp };
-  }
+  if (initial.ws) return wsContext(core, initial.ws);
   const ip = initial.req ? clientIp(initial.req, core.config.trustProxy) : 'unknown';
   const headers = initial.request?.headers;
   const accept = headers?.get('accept') ?? '';

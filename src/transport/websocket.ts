@@ -1,9 +1,12 @@
-import { GraphQLError, type ExecutionArgs, getOperationAST } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult, getOperationAST, parse } from 'graphql';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { coalesceWrites } from './coalesce';
-import type { OperationResult } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { CloseCode as ProtocolCloseCode, type Context as ProtocolContext, makeServer, MessageType, type OperationResult } from 'graphql-ws';
+import { SEND_ANSWER, SEND_ICE_CANDIDATE, SEND_OFFER, SIGNALS_SUBSCRIPTION } from '../../client/operations';
+import { PreparedOperations, type PreparedOperation } from './prepared';
+import { serveGraphqlWs, type SocketExtra } from './ws-adapter';
+import { wsContext } from './context';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { TokenError, type Identity } from '../auth/tokens';
 import type { Core } from '../core';
@@ -24,7 +27,7 @@ import type { WsInitialContext } from './context';
 
 /** What yoga contributes to an operation, whichever transport carries it. */
 export interface Enveloped {
-  getEnveloped: (initial: WsInitialContext) => {
+  getEnveloped: (initial: Partial<WsInitialContext>) => {
     schema: ExecutionArgs['schema'];
     parse: (source: string) => ExecutionArgs['document'];
     validate: (schema: ExecutionArgs['schema'], document: ExecutionArgs['document']) => readonly GraphQLError[];
@@ -46,11 +49,22 @@ export interface WsSession {
   /** Ids of queries and mutations still running on this socket. */
   running: Set<string>;
   pendingClose: { code: number; reason: string } | null;
+  /** graphql-ws's state of this socket (acknowledged, operation ids in use). */
+  protocol: ProtocolContext<Record<string, unknown> | undefined, SocketExtra>;
 }
 
 interface Roots {
   execute: (args: ExecutionArgs) => OperationResult;
   subscribe: (args: ExecutionArgs) => OperationResult;
+}
+
+/** Counts a new subscription on the socket, or refuses it past the per-connection limit. */
+function admitSubscription(session: WsSession, id: string): GraphQLError | null {
+  if (session.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+    return refusal(ErrorCode.RateLimited, `at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection`, { retryAfterMs: 1000 });
+  }
+  session.subscriptions.add(id);
+  return null;
 }
 
 /** onSubscribe puts yoga's enveloped execute/subscribe in rootValue, as graphql-ws's yoga recipe does. */
@@ -77,6 +91,13 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
   const allowed = core.config.allowedOrigins;
   const { maxConnectionsPerIp, trustProxy } = core.config;
   const perIp = new Map<string, number>();
+  const { schema: preparedSchema, validate: preparedValidate } = yoga.getEnveloped({});
+  const prepared = new PreparedOperations(
+    preparedSchema,
+    [SEND_OFFER, SEND_ANSWER, SEND_ICE_CANDIDATE, SIGNALS_SUBSCRIPTION].map((text) => parse(text)),
+    (document) => preparedValidate(preparedSchema, document),
+    core,
+  );
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -109,7 +130,17 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
   };
   server.on('upgrade', onUpgrade);
 
-  const graphqlWs = useServer<Record<string, unknown> | undefined, { socket: WebSocket; request: IncomingMessage }>(
+  /** A query or mutation finished: a close that waited for its reply can go now. */
+  const completed = (socket: WebSocket, id: string): void => {
+    const session = sessions.get(socket);
+    session?.subscriptions.delete(id);
+    if (!session || !session.running.delete(id)) return;
+    const pending = session.pendingClose;
+    // The reply is already written; the close waits until the complete message follows it.
+    if (pending && session.running.size === 0) setImmediate(() => socket.close(pending.code, pending.reason));
+  };
+
+  const protocol = makeServer<Record<string, unknown> | undefined, SocketExtra>(
     {
       connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
       onConnect: async (ctx) => {
@@ -130,6 +161,7 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
           refusals: [],
           running: new Set(),
           pendingClose: null,
+          protocol: ctx,
           handle: {
             renew: (exp) => {
               session.identity = { ...session.identity, exp };
@@ -160,6 +192,15 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
       onSubscribe: async (ctx, id, payload) => {
         const session = sessions.get(ctx.extra.socket);
         if (!session) return [new GraphQLError('connection not initialised')];
+        const operation = prepared.find(payload.query, payload.operationName);
+        if (operation?.kind === 'subscription') {
+          const refused = admitSubscription(session, id);
+          if (refused) return [refused];
+          core.metrics.prepared.inc({ operation: operation.name });
+          const variables = payload.variables ?? null;
+          const open = () => operation.subscribe(wsContext(core, session), variables);
+          return { schema: preparedSchema, document: operation.document, variableValues: variables, rootValue: { execute: open, subscribe: open } satisfies Roots };
+        }
         const { schema, parse, validate, contextFactory, execute, subscribe } = yoga.getEnveloped({ ws: session, params: payload });
         let document: ExecutionArgs['document'];
         try {
@@ -173,10 +214,8 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
           return errors.map((e) => (e.extensions['code'] ? e : new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: ErrorCode.ValidationFailed } })));
         }
         if (getOperationAST(document, payload.operationName)?.operation === 'subscription') {
-          if (session.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_CONNECTION) {
-            return [refusal(ErrorCode.RateLimited, `at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection`, { retryAfterMs: 1000 })];
-          }
-          session.subscriptions.add(id);
+          const refused = admitSubscription(session, id);
+          if (refused) return [refused];
         } else {
           session.running.add(id);
         }
@@ -190,19 +229,51 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
         };
         return args;
       },
-      onComplete: (ctx, id) => {
-        const session = sessions.get(ctx.extra.socket);
-        session?.subscriptions.delete(id);
-        if (!session || !session.running.delete(id)) return;
-        const pending = session.pendingClose;
-        // The reply is already written; the close waits until the complete message follows it.
-        if (pending && session.running.size === 0) setImmediate(() => ctx.extra.socket.close(pending.code, pending.reason));
-      },
+      onComplete: (ctx, id) => completed(ctx.extra.socket, id),
       execute: (args) => rootsOf(args).execute(args),
       subscribe: (args) => rootsOf(args).subscribe(args),
     },
-    wss,
   );
+
+  /**
+   * The fast way for the signal mutations (see PreparedOperations): the same validation, resolvers,
+   * limits, error codes, masking and metrics as the general way, and the same graphql-ws replies
+   * (next, then complete), without the per-operation pipeline. Anything unusual about the frame —
+   * not a subscribe, not a prepared document, an id in use, a socket not yet acknowledged — goes to
+   * graphql-ws, which answers or closes as the protocol says.
+   */
+
+  const runPrepared = async (socket: WebSocket, session: WsSession, id: string, operation: PreparedOperation, variables: Record<string, unknown> | null): Promise<void> => {
+    const { protocol: state } = session;
+    state.subscriptions[id] = null;
+    session.running.add(id);
+    try {
+      const result = await operation.execute(wsContext(core, session), variables);
+      const notify = id in state.subscriptions;
+      if (notify) sendIfOpen(socket, JSON.stringify({ id, type: MessageType.Next, payload: result }));
+      completed(socket, id);
+      if (notify) sendIfOpen(socket, JSON.stringify({ id, type: MessageType.Complete }));
+    } finally {
+      delete state.subscriptions[id];
+    }
+  };
+
+  const intercept = (socket: WebSocket, text: string): boolean => {
+    const session = sessions.get(socket);
+    if (!session?.protocol.acknowledged) return false;
+    const message = subscribeMessage(text);
+    if (!message || message.id in session.protocol.subscriptions) return false;
+    const operation = prepared.find(message.query, message.operationName);
+    if (operation?.kind !== 'mutation') return false;
+    core.metrics.prepared.inc({ operation: operation.name });
+    runPrepared(socket, session, message.id, operation, message.variables).catch((error: unknown) => {
+      core.log.error({ err: error }, 'internal error running a signal mutation');
+      socket.close(ProtocolCloseCode.InternalServerError, 'Internal server error');
+    });
+    return true;
+  };
+
+  const adapter = serveGraphqlWs(wss, protocol, { log: core.log.child({ component: 'ws' }), intercept });
 
   return {
     stopAccepting: () => server.off('upgrade', onUpgrade),
@@ -214,8 +285,39 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
       await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
       clearTimeout(timer);
       for (const client of wss.clients) client.terminate();
-      await graphqlWs.dispose();
+      adapter.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+function sendIfOpen(socket: WebSocket, text: string): void {
+  if (socket.readyState === socket.OPEN) socket.send(text);
+}
+
+interface SubscribeFrame {
+  id: string;
+  query: string;
+  operationName: string | null | undefined;
+  variables: Record<string, unknown> | null;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A well-formed graphql-ws subscribe message, or null for anything else (graphql-ws judges those). */
+function subscribeMessage(text: string): SubscribeFrame | null {
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isRecord(message) || message['type'] !== MessageType.Subscribe) return null;
+  const { id, payload } = message;
+  if (typeof id !== 'string' || id === '' || !isRecord(payload)) return null;
+  const { query, operationName, variables } = payload;
+  if (typeof query !== 'string') return null;
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
+  if (variables !== undefined && variables !== null && !isRecord(variables)) return null;
+  return { id, query, operationName, variables: variables ?? null };
 }

@@ -1,0 +1,77 @@
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import { CloseCode, handleProtocols, type Server } from 'graphql-ws';
+import type { WebSocket, WebSocketServer } from 'ws';
+
+/** What each graphql-ws context carries besides the protocol state. */
+export interface SocketExtra {
+  socket: WebSocket;
+  request: IncomingMessage;
+}
+
+/** How often an idle socket is pinged; one missed pong in this time ends it (as graphql-ws's own adapter does). */
+export const KEEPALIVE_MS = 12_000;
+
+export interface AdapterOptions {
+  log: Logger;
+  /**
+   * Sees every text frame first; returning true means it answered the frame itself and the protocol
+   * server does not see it.
+   */
+  intercept(socket: WebSocket, text: string): boolean;
+}
+
+/**
+ * Runs graphql-ws's protocol server on a `ws` server. This does what `graphql-ws/use/ws` does —
+ * subprotocol check, keep-alive pings, closing 1011 on an internal error — with two differences: a
+ * frame can be answered before the protocol server parses it (see {@link AdapterOptions.intercept}),
+ * and socket errors a client causes (an oversized frame, a reset) are logged at debug level instead of
+ * printed to the console; ws has already closed such a socket with the right code.
+ */
+export function serveGraphqlWs(wss: WebSocketServer, server: Server<SocketExtra>, options: AdapterOptions): { dispose(): void } {
+  const { log, intercept } = options;
+  wss.options.handleProtocols = handleProtocols;
+  wss.on('error', (error) => log.error({ err: error }, 'WebSocket server error'));
+  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    socket.on('error', (error) => log.debug({ err: error }, 'WebSocket closed on a socket error'));
+
+    let alive = true;
+    socket.on('pong', () => (alive = true));
+    const keepAlive = setInterval(() => {
+      if (!alive) return socket.terminate();
+      alive = false;
+      if (socket.readyState === socket.OPEN) socket.ping();
+    }, KEEPALIVE_MS);
+
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise((resolve, reject) => {
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(data, (error) => (error ? reject(error) : resolve()));
+          }),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', (data) => {
+            const text = String(data);
+            if (intercept(socket, text)) return;
+            handle(text).catch((error: unknown) => {
+              log.error({ err: error }, 'internal error handling a WebSocket message');
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            });
+          }),
+      },
+      { socket, request },
+    );
+    socket.once('close', (code, reason) => {
+      clearInterval(keepAlive);
+      void closed(code, String(reason));
+    });
+  });
+  return {
+    dispose: () => {
+      wss.removeAllListeners('connection');
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import { SEND_ANSWER, SEND_ICE_CANDIDATE, SEND_OFFER, SIGNALS_SUBSCRIPTION } from '../client/operations';
+import { createSession, type GraphQLResponse, wsPeer, type WsPeer } from './helpers/clients';
+import { startGateway, type TestGateway } from './helpers/gateway';
+import { fakeSdp } from './helpers/sdp';
+
+/**
+ * The SDK's hot documents run precompiled (src/transport/prepared.ts). The same document under another
+ * operation name is not prepared and goes through yoga's pipeline, so each case is asked both ways
+ * and the two answers must match.
+ */
+const general = (text: string): string => text.replace(/^(mutation|subscription) (\w+)/, '$1 $2General');
+
+/** What a client can rely on in an answer: values that differ per call (ids, times) reduced to their type. */
+function shape(response: GraphQLResponse<unknown>): unknown {
+  const reduce = (value: unknown, key = ''): unknown => {
+    if (Array.isArray(value)) return value.map((v) => reduce(v));
+    if (typeof value === 'object' && value !== null) {
+      return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'locations').map(([k, v]) => [k, reduce(v, k)]));
+    }
+    return ['id', 'at', 'cursor'].includes(key) ? typeof value : value;
+  };
+  return reduce(response);
+}
+
+async function preparedCount(gw: TestGateway): Promise<number> {
+  const text = await (await fetch(`${gw.url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('switchboard_prepared_operations_total{'))
+    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+}
+
+describe('prepared operations', () => {
+  let gw: TestGateway;
+  const sockets: WsPeer[] = [];
+  const connect = async (room: string, peer: string): Promise<WsPeer> => {
+    const socket = wsPeer(gw.wsUrl, (await createSession(gw.httpUrl, room, peer)).token);
+    sockets.push(socket);
+    return socket;
+  };
+
+  beforeAll(async () => {
+    gw = await startGateway();
+  });
+  afterAll(async () => {
+    await Promise.all(sockets.map((s) => s.dispose()));
+    await gw.close();
+  });
+
+  it('answer every signal mutation, accepted or refused, exactly as the general pipeline does', async () => {
+    const alice = await connect('parity', 'alice');
+    const bob = await connect('parity', 'bob');
+    const aliceSignals = alice.signals();
+    await aliceSignals.events.next();
+    const bobSignals = bob.signals();
+    await bobSignals.events.next();
+
+    const cases: Array<[string, string, Record<string, unknown>]> = [
+      ['an offer', SEND_OFFER, { to: 'bob', sdp: fakeSdp('parity') }],
+      ['an answer', SEND_ANSWER, { to: 'bob', sdp: fakeSdp('parity') }],
+      ['a candidate', SEND_ICE_CANDIDATE, { to: 'bob', candidate: { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 } }],
+      ['end-of-candidates', SEND_ICE_CANDIDATE, { to: 'bob', candidate: { candidate: '' } }],
+      ['a peer not in the room', SEND_OFFER, { to: 'nobody', sdp: fakeSdp('x') }],
+      ['text that is not SDP', SEND_ANSWER, { to: 'bob', sdp: 'not sdp' }],
+      ['a bad peer id', SEND_OFFER, { to: 'bad id!', sdp: fakeSdp('x') }],
+      ['an Int out of range', SEND_ICE_CANDIDATE, { to: 'bob', candidate: { candidate: '', sdpMLineIndex: 2 ** 40 } }],
+      ['a missing variable', SEND_OFFER, { sdp: fakeSdp('x') }],
+      ['a null for a non-null input', SEND_ICE_CANDIDATE, { to: 'bob', candidate: null }],
+      ['a candidate over the size limit', SEND_ICE_CANDIDATE, { to: 'bob', candidate: { candidate: `candidate:${'x'.repeat(20_000)}` } }],
+    ];
+    const before = await preparedCount(gw);
+    let delivered = 0;
+    for (const [what, text, variables] of cases) {
+      const fast = await alice.request(text, variables);
+      const slow = await alice.request(general(text), variables);
+      expect({ what, answer: shape(fast) }).toEqual({ what, answer: shape(slow) });
+      if (fast.data) delivered += 2;
+    }
+    expect(delivered).toBe(8);
+    // Only the documents as shipped took the prepared way.
+    expect((await preparedCount(gw)) - before).toBe(cases.length);
+
+    // What Bob received is the same both ways too, pair by pair, and nothing else.
+    for (let i = 0; i < delivered / 2; i++) {
+      const [fast, slow] = [await bobSignals.events.next(), await bobSignals.events.next()];
+      expect(shape({ data: fast })).toEqual(shape({ data: slow }));
+    }
+    const extra = await alice.request(SEND_OFFER, { to: 'bob', sdp: fakeSdp('last') });
+    expect(extra.data).toBeTruthy();
+    expect(await bobSignals.events.next()).toMatchObject({ __typename: 'Offer', sdp: fakeSdp('last') });
+  });
+
+  it('open signals, or refuse to, exactly as the general pipeline does', async () => {
+    const carol = await connect('parity-signals', 'carol');
+    const dave = await connect('parity-signals', 'dave');
+    const erin = await connect('parity-signals', 'erin');
+    const refusedFast = await carol.request(SIGNALS_SUBSCRIPTION, { after: 'c'.repeat(10_000) });
+    const refusedSlow = await carol.request(general(SIGNALS_SUBSCRIPTION), { after: 'c'.repeat(10_000) });
+    expect(refusedFast.errors?.length).toBe(1);
+    expect(shape(refusedFast)).toEqual(shape(refusedSlow));
+
+    // Carol subscribes the prepared way, Dave the general way; Erin sends both the same offer.
+    const carolEvents = carol.signals();
+    const carolWelcome = await carolEvents.events.next();
+    const daveEvents = collect(dave, general(SIGNALS_SUBSCRIPTION));
+    const daveWelcome = await daveEvents.next();
+    expect(carolWelcome).toMatchObject({ __typename: 'Welcome', resumed: false });
+    expect(Object.keys(daveWelcome).sort()).toEqual(Object.keys(carolWelcome).sort());
+    await carolEvents.events.next(); // PeerConnected dave
+    const erinSignals = erin.signals();
+    await erinSignals.events.next();
+    await carolEvents.events.next(); // PeerConnected erin
+    await daveEvents.next();
+    const sdp = fakeSdp('both');
+    await erin.request(SEND_OFFER, { to: 'carol', sdp });
+    await erin.request(SEND_OFFER, { to: 'dave', sdp });
+    const [toCarol, toDave] = [await carolEvents.events.next(), await daveEvents.next()];
+    expect(shape({ data: { ...toCarol, to: '' } })).toEqual(shape({ data: { ...toDave, to: '' } }));
+    expect(toCarol).toMatchObject({ __typename: 'Offer', from: 'erin', to: 'carol', sdp });
+  });
+});
+
+/** The events of a subscription sent with any document text. */
+function collect(peer: WsPeer, query: string): { next(): Promise<Record<string, unknown>> } {
+  const queue: Array<Record<string, unknown>> = [];
+  const waiting: Array<(event: Record<string, unknown>) => void> = [];
+  peer.client.subscribe<{ signals: Record<string, unknown> }>(
+    { query },
+    {
+      next: (value) => {
+        const event = value.data?.signals ?? { errors: value.errors };
+        const waiter = waiting.shift();
+        if (waiter) waiter(event);
+        else queue.push(event);
+      },
+      error: () => undefined,
+      complete: () => undefined,
+    },
+  );
+  return {
+    next: () => {
+      const ready = queue.shift();
+      return ready ? Promise.resolve(ready) : new Promise((resolve) => waiting.push(resolve));
+    },
+  };
+}
