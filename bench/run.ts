@@ -9,6 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { buildServer, SERVER_ENTRY } from '../scripts/build-server';
 import { freePort } from '../test/helpers/redis';
 import type { ServerKind, Target } from './endpoints';
 import type { Command, LoadReport } from './generator';
@@ -100,7 +101,7 @@ function startListening(script: string): Promise<{ child: ChildProcess; port: nu
 async function startSwitchboard(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const child = track(
-    spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, 'results', 'tmp')}`] : []), '--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
+    spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, 'results', 'tmp')}`] : []), '--enable-source-maps', SERVER_ENTRY], {
       cwd: ROOT,
       env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', SIGNALING_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...LIMITS_OFF, ...env },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -300,6 +301,8 @@ async function main(): Promise<void> {
     plan: PLAN,
     servers: [],
   };
+  // Switchboard runs as `npm start` runs it: the compiled dist/server/main.js, built from this checkout.
+  if (kinds.some((kind) => kind.startsWith('switchboard'))) await buildServer();
   for (const kind of kinds) results.servers.push(await measure(kind));
   const dir = join(__dirname, 'results');
   await mkdir(dir, { recursive: true });

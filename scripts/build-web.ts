@@ -1,6 +1,6 @@
 /**
- * `npm run build`: bundles the demo page's script (web/demo.ts, which uses the SDK in client/) into
- * dist/web/demo.js with a source map. npm start and npm test run it first; the output is not committed.
+ * Bundles the demo page's script (web/demo.ts, which uses the SDK in client/) into
+ * dist/web/demo.js with a source map (part of `npm run build`, which npm start and npm test run first).
  */
 import { build } from 'esbuild';
 import { join } from 'node:path';
@@ -21,15 +21,4 @@ export async function buildDemo(): Promise<number> {
     logLevel: 'warning',
   });
   return Object.values(result.metafile.outputs).find((output) => output.entryPoint)?.bytes ?? 0;
-}
-
-if (require.main === module) {
-  const started = Date.now();
-  buildDemo().then(
-    (bytes) => console.log(`build: dist/web/demo.js ${(bytes / 1024).toFixed(0)} KiB in ${Date.now() - started} ms`),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
 }

@@ -2,11 +2,20 @@
  * The demo page at `/`: markup and style here, behaviour in web/demo.ts (bundled by `npm run build`
  * into dist/web/). Everything is served by the gateway itself: no CDN, and a CSP that allows only it.
  */
+import { existsSync } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+
+/** The project's root: the nearest directory above this module with a package.json (src/pages/ or dist/server/). */
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return from;
+  }
+}
 
 /** Where `npm run build` writes the demo bundle. */
-export const DEMO_BUNDLE_DIR = join(__dirname, '..', '..', 'dist', 'web');
+export const DEMO_BUNDLE_DIR = join(projectRoot(__dirname), 'dist', 'web');
 
 /** The bundle's files by URL path. */
 const BUNDLE_FILES: Readonly<Record<string, { file: string; type: string }>> = {

@@ -24,7 +24,6 @@ type Stream = AsyncIterableIterator<ExecutionResult>;
 export interface PreparedOperation {
   name: string;
   kind: OperationTypeNode;
-  document: DocumentNode;
   /** Runs a query or mutation; the result's errors are already coded, counted and masked. */
   execute(context: unknown, variables: Variables): Promise<ExecutionResult>;
   /** Opens a subscription: a stream of results, or the result that refused it (errors settled as above). */
@@ -71,7 +70,6 @@ export class PreparedOperations {
       this.byNormalText.set(print(document), {
         name,
         kind: operation.operation,
-        document,
         execute: async (context, variables) => this.settle(await query(undefined, context, variables)),
         subscribe: async (context, variables) => {
           if (!subscribe) throw new Error(`${name} is not a subscription`);

@@ -145,6 +145,8 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
       connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
       onConnect: async (ctx) => {
         const token = ctx.connectionParams?.['authToken'];
+        // The credential is not kept for the socket's life (graphql-ws reads it only here): the verified identity is all it needs.
+        Reflect.deleteProperty(ctx, 'connectionParams');
         if (typeof token !== 'string') return false;
         let identity: Identity;
         try {
@@ -156,7 +158,7 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
         const socket = ctx.extra.socket;
         const session: WsSession = {
           identity,
-          clientIp: clientIp(ctx.extra.request, trustProxy),
+          clientIp: ctx.extra.clientIp,
           subscriptions: new Set(),
           refusals: [],
           running: new Set(),
@@ -192,15 +194,6 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
       onSubscribe: async (ctx, id, payload) => {
         const session = sessions.get(ctx.extra.socket);
         if (!session) return [new GraphQLError('connection not initialised')];
-        const operation = prepared.find(payload.query, payload.operationName);
-        if (operation?.kind === 'subscription') {
-          const refused = admitSubscription(session, id);
-          if (refused) return [refused];
-          core.metrics.prepared.inc({ operation: operation.name });
-          const variables = payload.variables ?? null;
-          const open = () => operation.subscribe(wsContext(core, session), variables);
-          return { schema: preparedSchema, document: operation.document, variableValues: variables, rootValue: { execute: open, subscribe: open } satisfies Roots };
-        }
         const { schema, parse, validate, contextFactory, execute, subscribe } = yoga.getEnveloped({ ws: session, params: payload });
         let document: ExecutionArgs['document'];
         try {
@@ -243,37 +236,88 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
    * graphql-ws, which answers or closes as the protocol says.
    */
 
-  const runPrepared = async (socket: WebSocket, session: WsSession, id: string, operation: PreparedOperation, variables: Record<string, unknown> | null): Promise<void> => {
-    const { protocol: state } = session;
-    state.subscriptions[id] = null;
-    session.running.add(id);
-    try {
-      const result = await operation.execute(wsContext(core, session), variables);
-      const notify = id in state.subscriptions;
-      if (notify) sendIfOpen(socket, JSON.stringify({ id, type: MessageType.Next, payload: result }));
-      completed(socket, id);
-      if (notify) sendIfOpen(socket, JSON.stringify({ id, type: MessageType.Complete }));
-    } finally {
-      delete state.subscriptions[id];
-    }
+  /** Sends what graphql-ws would for the operation `id`, unless the client has completed it meanwhile. */
+  const reply = (socket: WebSocket, state: WsSession['protocol'], id: string, type: MessageType, payload?: unknown): void => {
+    if (id in state.subscriptions && socket.readyState === socket.OPEN) socket.send(JSON.stringify({ id, type, payload }));
   };
 
+  /** A prepared mutation: next with the result, then complete, as graphql-ws replies. */
+  const executePrepared = async (socket: WebSocket, session: WsSession, id: string, operation: PreparedOperation, variables: Variables): Promise<void> => {
+    const { protocol: state } = session;
+    session.running.add(id);
+    const result = await operation.execute(wsContext(core, session), variables);
+    reply(socket, state, id, MessageType.Next, result);
+    const notify = id in state.subscriptions;
+    completed(socket, id);
+    if (notify) reply(socket, state, id, MessageType.Complete);
+  };
+
+  /**
+   * The prepared `signals` subscription, run as graphql-ws runs a subscription: the stream is kept in
+   * the protocol state, so the client's complete and the socket's close end it; each event goes out as
+   * next; complete follows when the stream ends, unless the client ended it.
+   */
+  const subscribePrepared = async (socket: WebSocket, session: WsSession, id: string, operation: PreparedOperation, variables: Variables): Promise<void> => {
+    const { protocol: state } = session;
+    const refused = admitSubscription(session, id);
+    if (refused) return reply(socket, state, id, MessageType.Error, [refused.toJSON()]);
+    const opened = await operation.subscribe(wsContext(core, session), variables);
+    if (!(Symbol.asyncIterator in opened)) {
+      reply(socket, state, id, MessageType.Next, opened);
+    } else if (!(id in state.subscriptions)) {
+      await opened.return?.();
+    } else {
+      state.subscriptions[id] = opened;
+      try {
+        for (let step = await opened.next(); !step.done; step = await opened.next()) {
+          if (!(id in state.subscriptions) || socket.readyState !== socket.OPEN) continue;
+          const frame = JSON.stringify({ id, type: MessageType.Next, payload: step.value });
+          // Past the high-water mark, the next event waits in the feed (which bounds it) until this one is written.
+          if (socket.bufferedAmount < SEND_HIGH_WATER_BYTES) socket.send(frame);
+          else await new Promise<void>((resolve) => socket.send(frame, () => resolve()));
+        }
+      } catch (error) {
+        reply(socket, state, id, MessageType.Error, [new GraphQLError(error instanceof Error ? error.message : String(error)).toJSON()]);
+        delete state.subscriptions[id];
+      }
+    }
+    const notify = id in state.subscriptions;
+    completed(socket, id);
+    if (notify) reply(socket, state, id, MessageType.Complete);
+  };
+
+  /**
+   * Prepared operations (see PreparedOperations) skip graphql-ws's per-message work too: their
+   * subscribe frames are answered here, keeping the protocol's own bookkeeping (ids in use, replies,
+   * completion). Anything unusual about a frame — not a subscribe, not a prepared document, an id in
+   * use, a socket not yet acknowledged — goes to graphql-ws, which answers or closes as the protocol says.
+   */
   const intercept = (socket: WebSocket, text: string): boolean => {
     const session = sessions.get(socket);
     if (!session?.protocol.acknowledged) return false;
     const message = subscribeMessage(text);
     if (!message || message.id in session.protocol.subscriptions) return false;
     const operation = prepared.find(message.query, message.operationName);
-    if (operation?.kind !== 'mutation') return false;
+    if (!operation) return false;
+    const { id, variables } = message;
+    const { subscriptions } = session.protocol;
+    subscriptions[id] = null;
     core.metrics.prepared.inc({ operation: operation.name });
-    runPrepared(socket, session, message.id, operation, message.variables).catch((error: unknown) => {
-      core.log.error({ err: error }, 'internal error running a signal mutation');
-      socket.close(ProtocolCloseCode.InternalServerError, 'Internal server error');
-    });
+    const run = operation.kind === 'subscription' ? subscribePrepared : executePrepared;
+    run(socket, session, id, operation, variables)
+      .catch((error: unknown) => {
+        core.log.error({ err: error }, 'internal error running a prepared operation');
+        socket.close(ProtocolCloseCode.InternalServerError, 'Internal server error');
+      })
+      .finally(() => delete subscriptions[id]);
     return true;
   };
 
-  const adapter = serveGraphqlWs(wss, protocol, { log: core.log.child({ component: 'ws' }), intercept });
+  const adapter = serveGraphqlWs(wss, protocol, {
+    log: core.log.child({ component: 'ws' }),
+    intercept,
+    clientIp: (request) => clientIp(request, trustProxy),
+  });
 
   return {
     stopAccepting: () => server.off('upgrade', onUpgrade),
@@ -291,16 +335,17 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
   };
 }
 
-function sendIfOpen(socket: WebSocket, text: string): void {
-  if (socket.readyState === socket.OPEN) socket.send(text);
-}
-
 interface SubscribeFrame {
   id: string;
   query: string;
   operationName: string | null | undefined;
-  variables: Record<string, unknown> | null;
+  variables: Variables;
 }
+
+/** Bytes a socket may hold unwritten before a subscription stops taking events from its feed. */
+const SEND_HIGH_WATER_BYTES = 64 * 1024;
+
+type Variables = Record<string, unknown> | null;
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 

@@ -3,10 +3,10 @@ import type { Logger } from 'pino';
 import { CloseCode, handleProtocols, type Server } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 
-/** What each graphql-ws context carries besides the protocol state. */
+/** What each graphql-ws context carries besides the protocol state (not the upgrade request: it would live as long as the socket). */
 export interface SocketExtra {
   socket: WebSocket;
-  request: IncomingMessage;
+  clientIp: string;
 }
 
 /** How often an idle socket is pinged; one missed pong in this time ends it (as graphql-ws's own adapter does). */
@@ -14,6 +14,8 @@ export const KEEPALIVE_MS = 12_000;
 
 export interface AdapterOptions {
   log: Logger;
+  /** The caller's address, read from the upgrade request. */
+  clientIp(request: IncomingMessage): string;
   /**
    * Sees every text frame first; returning true means it answered the frame itself and the protocol
    * server does not see it.
@@ -29,7 +31,7 @@ export interface AdapterOptions {
  * printed to the console; ws has already closed such a socket with the right code.
  */
 export function serveGraphqlWs(wss: WebSocketServer, server: Server<SocketExtra>, options: AdapterOptions): { dispose(): void } {
-  const { log, intercept } = options;
+  const { log, intercept, clientIp } = options;
   wss.options.handleProtocols = handleProtocols;
   wss.on('error', (error) => log.error({ err: error }, 'WebSocket server error'));
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
@@ -62,7 +64,7 @@ export function serveGraphqlWs(wss: WebSocketServer, server: Server<SocketExtra>
             });
           }),
       },
-      { socket, request },
+      { socket, clientIp: clientIp(request) },
     );
     socket.once('close', (code, reason) => {
       clearInterval(keepAlive);
