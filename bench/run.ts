@@ -146,7 +146,7 @@ async function start(kind: ServerKind): Promise<Running> {
     targets: instances.map(({ url }) => ({ kind, url, secret: SECRET })),
     pids: instances.map(({ child }) => child.pid ?? 0),
     stop: async () => {
-      await Promise.all(instances.map(({ child }) => stopProcess(child)));
+      await Promise.all(instances.map(({ child }) => stopProcess(child, PROFILE ? 'SIGTERM' : 'SIGKILL')));
       await stopProcess(redis.child);
     },
   };
