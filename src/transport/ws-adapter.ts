@@ -21,17 +21,19 @@ export interface AdapterOptions {
    * server does not see it.
    */
   intercept(socket: WebSocket, text: string): boolean;
+  /** Ping interval (default {@link KEEPALIVE_MS}). */
+  keepAliveMs?: number;
 }
 
 /**
  * Runs graphql-ws's protocol server on a `ws` server. This does what `graphql-ws/use/ws` does —
- * subprotocol check, keep-alive pings, closing 1011 on an internal error — with two differences: a
+ * subprotocol check, keep-alive pings (a socket that misses a pong is cut), closing 4500 on an internal error — with two differences: a
  * frame can be answered before the protocol server parses it (see {@link AdapterOptions.intercept}),
  * and socket errors a client causes (an oversized frame, a reset) are logged at debug level instead of
  * printed to the console; ws has already closed such a socket with the right code.
  */
 export function serveGraphqlWs(wss: WebSocketServer, server: Server<SocketExtra>, options: AdapterOptions): { dispose(): void } {
-  const { log, intercept, clientIp } = options;
+  const { log, intercept, clientIp, keepAliveMs = KEEPALIVE_MS } = options;
   wss.options.handleProtocols = handleProtocols;
   wss.on('error', (error) => log.error({ err: error }, 'WebSocket server error'));
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
@@ -43,7 +45,7 @@ export function serveGraphqlWs(wss: WebSocketServer, server: Server<SocketExtra>
       if (!alive) return socket.terminate();
       alive = false;
       if (socket.readyState === socket.OPEN) socket.ping();
-    }, KEEPALIVE_MS);
+    }, keepAliveMs);
 
     const closed = server.opened(
       {

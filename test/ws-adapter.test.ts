@@ -1,0 +1,79 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GRAPHQL_TRANSPORT_WS_PROTOCOL, makeServer } from 'graphql-ws';
+import pino from 'pino';
+import { WebSocket, WebSocketServer } from 'ws';
+import { serveGraphqlWs, type SocketExtra } from '../src/transport/ws-adapter';
+
+/** The gateway's graphql-ws adapter on its own: keep-alive and the intercept hook. */
+describe('graphql-ws adapter', () => {
+  let http: Server;
+  let url: string;
+  const intercepted: string[] = [];
+
+  beforeAll(async () => {
+    http = createServer();
+    const wss = new WebSocketServer({ server: http });
+    serveGraphqlWs(wss, makeServer<Record<string, unknown> | undefined, SocketExtra>({ onConnect: () => true }), {
+      log: pino({ level: 'silent' }),
+      clientIp: () => '127.0.0.1',
+      intercept: (_socket, text) => {
+        if (!text.includes('"intercept-me"')) return false;
+        intercepted.push(text);
+        return true;
+      },
+      keepAliveMs: 50,
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+  });
+
+  const open = async (autoPong: boolean): Promise<WebSocket> => {
+    const socket = new WebSocket(url, GRAPHQL_TRANSPORT_WS_PROTOCOL, { autoPong });
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    return socket;
+  };
+  const closed = (socket: WebSocket): Promise<number> => new Promise((resolve) => socket.once('close', (code) => resolve(code)));
+
+  it('cuts a socket that stops answering pings', async () => {
+    const socket = await open(false);
+    let pings = 0;
+    socket.on('ping', () => pings++);
+    // 1006: terminated without a close frame, after the first unanswered ping.
+    await expect(closed(socket)).resolves.toBe(1006);
+    expect(pings).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps a socket that answers pings', async () => {
+    const socket = await open(true);
+    const ended = closed(socket);
+    let pings = 0;
+    await new Promise<void>((resolve) => socket.on('ping', () => ++pings === 5 && resolve()));
+    expect(socket.readyState).toBe(WebSocket.OPEN);
+    socket.close(1000);
+    await expect(ended).resolves.toBe(1000);
+  });
+
+  it('lets the intercept answer a frame and hands every other frame to graphql-ws', async () => {
+    const socket = await open(true);
+    const messages: string[] = [];
+    socket.on('message', (data) => messages.push(String(data)));
+    const acknowledged = new Promise<void>((resolve) => socket.on('message', (data) => String(data).includes('connection_ack') && resolve()));
+    socket.send(JSON.stringify({ type: 'connection_init' }));
+    await acknowledged;
+    socket.send(JSON.stringify({ type: 'intercept-me' }));
+    // graphql-ws would close 4400 on that unknown message type; the intercept took it instead.
+    const pong = new Promise<void>((resolve) => socket.on('message', (data) => String(data).includes('"pong"') && resolve()));
+    socket.send(JSON.stringify({ type: 'ping' }));
+    await pong;
+    expect(intercepted).toEqual([JSON.stringify({ type: 'intercept-me' })]);
+    expect(socket.readyState).toBe(WebSocket.OPEN);
+    // And an invalid frame still reaches graphql-ws, which closes as the protocol says.
+    const ended = closed(socket);
+    socket.send('not json');
+    await expect(ended).resolves.toBe(4400);
+  });
+});
