@@ -26,8 +26,13 @@ export interface PreparedOperation {
   kind: OperationTypeNode;
   /** Runs a query or mutation; the result's errors are already coded, counted and masked. */
   execute(context: unknown, variables: Variables): Promise<ExecutionResult>;
-  /** Opens a subscription: a stream of results, or the result that refused it (errors settled as above). */
+  /**
+   * Opens a subscription: a stream of results, or the result that refused it (settled as above). The
+   * stream's results are not settled yet: pass each through {@link PreparedOperation.settle}.
+   */
   subscribe(context: unknown, variables: Variables): Promise<Stream | ExecutionResult>;
+  /** Codes, counts and masks a result's errors as the plugins do. */
+  settle(result: ExecutionResult): ExecutionResult;
 }
 
 /** How many distinct query texts the lookup remembers (SDKs send a handful; the rest only costs a parse). */
@@ -79,8 +84,9 @@ export class PreparedOperations {
           } catch (error) {
             opened = { errors: [locatedError(error, undefined)] };
           }
-          return Symbol.asyncIterator in opened ? this.settleEach(opened) : this.settle(opened);
+          return Symbol.asyncIterator in opened ? opened : this.settle(opened);
         },
+        settle: (result) => this.settle(result),
       });
     }
   }
@@ -111,18 +117,6 @@ export class PreparedOperations {
     if (masked === error) return error;
     this.reporting.log.error({ err: error }, 'unexpected error in a prepared operation');
     return masked instanceof GraphQLError ? masked : new GraphQLError(UNEXPECTED_ERROR_MESSAGE);
-  }
-
-  private settleEach(stream: Stream): Stream {
-    const settled: Stream = {
-      next: async () => {
-        const step = await stream.next();
-        return step.done ? step : { done: false, value: this.settle(step.value) };
-      },
-      return: async () => (stream.return ? stream.return() : { done: true, value: undefined }),
-      [Symbol.asyncIterator]: () => settled,
-    };
-    return settled;
   }
 }
 

@@ -271,7 +271,7 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
       try {
         for (let step = await opened.next(); !step.done; step = await opened.next()) {
           if (!(id in state.subscriptions) || socket.readyState !== socket.OPEN) continue;
-          const frame = JSON.stringify({ id, type: MessageType.Next, payload: step.value });
+          const frame = JSON.stringify({ id, type: MessageType.Next, payload: operation.settle(step.value) });
           // Past the high-water mark, the next event waits in the feed (which bounds it) until this one is written.
           if (socket.bufferedAmount < SEND_HIGH_WATER_BYTES) socket.send(frame);
           else await new Promise<void>((resolve) => socket.send(frame, () => resolve()));
