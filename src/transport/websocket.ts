@@ -1,12 +1,12 @@
-import { GraphQLError, type ExecutionArgs, type ExecutionResult, getOperationAST, parse } from 'graphql';
+import { GraphQLError, type ExecutionArgs, getOperationAST, parse } from 'graphql';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { coalesceWrites } from './coalesce';
-import { CloseCode as ProtocolCloseCode, type Context as ProtocolContext, makeServer, MessageType, type OperationResult } from 'graphql-ws';
+import { type Context as ProtocolContext, makeServer, type OperationResult } from 'graphql-ws';
 import { SEND_ANSWER, SEND_ICE_CANDIDATE, SEND_OFFER, SIGNALS_SUBSCRIPTION } from '../../client/operations';
-import { PreparedOperations, type PreparedOperation } from './prepared';
+import { PreparedOperations } from './prepared';
+import { answerPrepared } from './prepared-ws';
 import { serveGraphqlWs, type SocketExtra } from './ws-adapter';
-import { wsContext } from './context';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { TokenError, type Identity } from '../auth/tokens';
 import type { Core } from '../core';
@@ -228,90 +228,7 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
     },
   );
 
-  /**
-   * The fast way for the signal mutations (see PreparedOperations): the same validation, resolvers,
-   * limits, error codes, masking and metrics as the general way, and the same graphql-ws replies
-   * (next, then complete), without the per-operation pipeline. Anything unusual about the frame —
-   * not a subscribe, not a prepared document, an id in use, a socket not yet acknowledged — goes to
-   * graphql-ws, which answers or closes as the protocol says.
-   */
-
-  /** Sends what graphql-ws would for the operation `id`, unless the client has completed it meanwhile. */
-  const reply = (socket: WebSocket, state: WsSession['protocol'], id: string, type: MessageType, payload?: unknown): void => {
-    if (id in state.subscriptions && socket.readyState === socket.OPEN) socket.send(JSON.stringify({ id, type, payload }));
-  };
-
-  /** A prepared mutation: next with the result, then complete, as graphql-ws replies. */
-  const executePrepared = async (socket: WebSocket, session: WsSession, id: string, operation: PreparedOperation, variables: Variables): Promise<void> => {
-    const { protocol: state } = session;
-    session.running.add(id);
-    const result = await operation.execute(wsContext(core, session), variables);
-    reply(socket, state, id, MessageType.Next, result);
-    const notify = id in state.subscriptions;
-    completed(socket, id);
-    if (notify) reply(socket, state, id, MessageType.Complete);
-  };
-
-  /**
-   * The prepared `signals` subscription, run as graphql-ws runs a subscription: the stream is kept in
-   * the protocol state, so the client's complete and the socket's close end it; each event goes out as
-   * next; complete follows when the stream ends, unless the client ended it.
-   */
-  const subscribePrepared = async (socket: WebSocket, session: WsSession, id: string, operation: PreparedOperation, variables: Variables): Promise<void> => {
-    const { protocol: state } = session;
-    const refused = admitSubscription(session, id);
-    if (refused) return reply(socket, state, id, MessageType.Error, [refused.toJSON()]);
-    const opened = await operation.subscribe(wsContext(core, session), variables);
-    if (!(Symbol.asyncIterator in opened)) {
-      reply(socket, state, id, MessageType.Next, opened);
-    } else if (!(id in state.subscriptions)) {
-      await opened.return?.();
-    } else {
-      state.subscriptions[id] = opened;
-      try {
-        for (let step = await opened.next(); !step.done; step = await opened.next()) {
-          if (!(id in state.subscriptions) || socket.readyState !== socket.OPEN) continue;
-          const frame = JSON.stringify({ id, type: MessageType.Next, payload: operation.settle(step.value) });
-          // Past the high-water mark, the next event waits in the feed (which bounds it) until this one is written.
-          if (socket.bufferedAmount < SEND_HIGH_WATER_BYTES) socket.send(frame);
-          else await new Promise<void>((resolve) => socket.send(frame, () => resolve()));
-        }
-      } catch (error) {
-        reply(socket, state, id, MessageType.Error, [new GraphQLError(error instanceof Error ? error.message : String(error)).toJSON()]);
-        delete state.subscriptions[id];
-      }
-    }
-    const notify = id in state.subscriptions;
-    completed(socket, id);
-    if (notify) reply(socket, state, id, MessageType.Complete);
-  };
-
-  /**
-   * Prepared operations (see PreparedOperations) skip graphql-ws's per-message work too: their
-   * subscribe frames are answered here, keeping the protocol's own bookkeeping (ids in use, replies,
-   * completion). Anything unusual about a frame — not a subscribe, not a prepared document, an id in
-   * use, a socket not yet acknowledged — goes to graphql-ws, which answers or closes as the protocol says.
-   */
-  const intercept = (socket: WebSocket, text: string): boolean => {
-    const session = sessions.get(socket);
-    if (!session?.protocol.acknowledged) return false;
-    const message = subscribeMessage(text);
-    if (!message || message.id in session.protocol.subscriptions) return false;
-    const operation = prepared.find(message.query, message.operationName);
-    if (!operation) return false;
-    const { id, variables } = message;
-    const { subscriptions } = session.protocol;
-    subscriptions[id] = null;
-    core.metrics.prepared.inc({ operation: operation.name });
-    const run = operation.kind === 'subscription' ? subscribePrepared : executePrepared;
-    run(socket, session, id, operation, variables)
-      .catch((error: unknown) => {
-        core.log.error({ err: error }, 'internal error running a prepared operation');
-        socket.close(ProtocolCloseCode.InternalServerError, 'Internal server error');
-      })
-      .finally(() => delete subscriptions[id]);
-    return true;
-  };
+  const intercept = answerPrepared({ core, prepared, sessionOf: (socket) => sessions.get(socket), admitSubscription, completed });
 
   const adapter = serveGraphqlWs(wss, protocol, {
     log: core.log.child({ component: 'ws' }),
@@ -333,36 +250,4 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
-}
-
-interface SubscribeFrame {
-  id: string;
-  query: string;
-  operationName: string | null | undefined;
-  variables: Variables;
-}
-
-/** Bytes a socket may hold unwritten before a subscription stops taking events from its feed. */
-const SEND_HIGH_WATER_BYTES = 64 * 1024;
-
-type Variables = Record<string, unknown> | null;
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** A well-formed graphql-ws subscribe message, or null for anything else (graphql-ws judges those). */
-function subscribeMessage(text: string): SubscribeFrame | null {
-  let message: unknown;
-  try {
-    message = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (!isRecord(message) || message['type'] !== MessageType.Subscribe) return null;
-  const { id, payload } = message;
-  if (typeof id !== 'string' || id === '' || !isRecord(payload)) return null;
-  const { query, operationName, variables } = payload;
-  if (typeof query !== 'string') return null;
-  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
-  if (variables !== undefined && variables !== null && !isRecord(variables)) return null;
-  return { id, query, operationName, variables: variables ?? null };
 }
