@@ -1,3 +1,5 @@
+import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
+import { WebSocket } from 'ws';
 import { SEND_ANSWER, SEND_ICE_CANDIDATE, SEND_OFFER, SIGNALS_SUBSCRIPTION } from '../client/operations';
 import { createSession, type GraphQLResponse, wsPeer, type WsPeer } from './helpers/clients';
 import { startGateway, type TestGateway } from './helpers/gateway';
@@ -117,6 +119,41 @@ describe('prepared operations', () => {
     const [toCarol, toDave] = [await carolEvents.events.next(), await daveEvents.next()];
     expect(shape({ data: { ...toCarol, to: '' } })).toEqual(shape({ data: { ...toDave, to: '' } }));
     expect(toCarol).toMatchObject({ __typename: 'Offer', from: 'erin', to: 'carol', sdp });
+  });
+
+  it('keep graphql-ws’s rules for ids: a duplicate closes 4409, a completed id can be used again', async () => {
+    const { token } = await createSession(gw.httpUrl, 'parity-ids', 'frank');
+    const socket = new WebSocket(gw.wsUrl, GRAPHQL_TRANSPORT_WS_PROTOCOL);
+    const frames: Array<{ id?: string; type: string; payload?: { data?: { signals?: { __typename: string } } } }> = [];
+    const waiters: Array<() => void> = [];
+    socket.on('message', (data) => {
+      frames.push(JSON.parse(String(data)) as (typeof frames)[number]);
+      waiters.splice(0).forEach((wake) => wake());
+    });
+    const frame = async (match: (f: (typeof frames)[number]) => boolean): Promise<(typeof frames)[number]> => {
+      for (;;) {
+        const found = frames.find(match);
+        if (found) {
+          frames.splice(frames.indexOf(found), 1);
+          return found;
+        }
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    };
+    const welcome = (id: string) => frame((f) => f.id === id && f.payload?.data?.signals?.__typename === 'Welcome');
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authToken: token } }));
+    await frame((f) => f.type === 'connection_ack');
+    const subscribe = (id: string) => socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query: SIGNALS_SUBSCRIPTION } }));
+
+    subscribe('s');
+    await welcome('s');
+    socket.send(JSON.stringify({ id: 's', type: 'complete' }));
+    subscribe('s');
+    await welcome('s');
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    subscribe('s');
+    await expect(closed).resolves.toBe(4409);
   });
 });
 

@@ -34,37 +34,47 @@ export interface PreparedDeps {
 export function answerPrepared(deps: PreparedDeps): (socket: WebSocket, text: string) => boolean {
   const { core, prepared, sessionOf, admitSubscription, completed } = deps;
 
-  /** Sends what graphql-ws would for the operation `id`, unless the client has completed it meanwhile. */
-  const reply = (socket: WebSocket, state: WsSession['protocol'], id: string, type: MessageType, payload?: unknown): void => {
-    if (id in state.subscriptions && socket.readyState === socket.OPEN) socket.send(JSON.stringify({ id, type, payload }));
+  /** Which run holds an id on each socket: a client may complete an id and reuse it while the old run is still finishing. */
+  const holders = new WeakMap<WsSession, Map<string, Run>>();
+
+  /** Sends what graphql-ws would for this run, unless the client has completed it meanwhile. */
+  const reply = (run: Run, type: MessageType, payload?: unknown): void => {
+    if (run.live() && run.socket.readyState === run.socket.OPEN) run.socket.send(JSON.stringify({ id: run.id, type, payload }));
+  };
+
+  /** The end every operation shares: graphql-ws's onComplete, then complete unless the client ended it. */
+  const finish = (run: Run): void => {
+    // An id reused meanwhile belongs to the newer run now, bookkeeping included.
+    if (!run.holds()) return;
+    const notify = run.live();
+    completed(run.socket, run.id);
+    if (notify) reply(run, MessageType.Complete);
   };
 
   /** A prepared mutation: next with the result, then complete. */
-  const execute = async (socket: WebSocket, session: WsSession, id: string, operation: PreparedOperation, variables: Variables): Promise<void> => {
-    const { protocol: state } = session;
-    session.running.add(id);
-    const result = await operation.execute(wsContext(core, session), variables);
-    reply(socket, state, id, MessageType.Next, result);
-    const notify = id in state.subscriptions;
-    completed(socket, id);
-    if (notify) reply(socket, state, id, MessageType.Complete);
+  const execute = async (run: Run): Promise<void> => {
+    run.session.running.add(run.id);
+    reply(run, MessageType.Next, await run.operation.execute(wsContext(core, run.session), run.variables));
+    finish(run);
   };
 
   /** The prepared `signals` subscription: each event as next; complete when the stream ends, unless the client ended it. */
-  const subscribe = async (socket: WebSocket, session: WsSession, id: string, operation: PreparedOperation, variables: Variables): Promise<void> => {
-    const { protocol: state } = session;
+  const subscribe = async (run: Run): Promise<void> => {
+    const { socket, session, id, operation } = run;
+    const state = session.protocol;
     const refused = admitSubscription(session, id);
-    if (refused) return reply(socket, state, id, MessageType.Error, [refused.toJSON()]);
-    const opened = await operation.subscribe(wsContext(core, session), variables);
+    if (refused) return reply(run, MessageType.Error, [refused.toJSON()]);
+    const opened = await operation.subscribe(wsContext(core, session), run.variables);
     if (!(Symbol.asyncIterator in opened)) {
-      reply(socket, state, id, MessageType.Next, opened);
-    } else if (!(id in state.subscriptions)) {
+      reply(run, MessageType.Next, opened);
+    } else if (!run.live()) {
       await opened.return?.();
     } else {
+      // Kept where graphql-ws keeps its own streams: its complete handler and its close handler end it.
       state.subscriptions[id] = opened;
       try {
         for (let step = await opened.next(); !step.done; step = await opened.next()) {
-          if (!(id in state.subscriptions) || socket.readyState !== socket.OPEN) continue;
+          if (!run.live() || socket.readyState !== socket.OPEN) continue;
           const frame = JSON.stringify({ id, type: MessageType.Next, payload: operation.settle(step.value) });
           // Past the high-water mark, the next event waits in the feed (which bounds it) until this one is written.
           if (socket.bufferedAmount < SEND_HIGH_WATER_BYTES) socket.send(frame);
@@ -73,13 +83,11 @@ export function answerPrepared(deps: PreparedDeps): (socket: WebSocket, text: st
       } catch (error) {
         // A stream that fails ends with an error message, masked like any other unexpected error.
         const errors = operation.settle({ errors: [locatedError(error, undefined)] }).errors ?? [];
-        reply(socket, state, id, MessageType.Error, errors.map((e) => e.toJSON()));
-        delete state.subscriptions[id];
+        reply(run, MessageType.Error, errors.map((e) => e.toJSON()));
+        if (run.live()) delete state.subscriptions[id];
       }
     }
-    const notify = id in state.subscriptions;
-    completed(socket, id);
-    if (notify) reply(socket, state, id, MessageType.Complete);
+    finish(run);
   };
 
   return (socket, text) => {
@@ -90,18 +98,48 @@ export function answerPrepared(deps: PreparedDeps): (socket: WebSocket, text: st
     const operation = prepared.find(message.query, message.operationName);
     if (!operation) return false;
     const { id, variables } = message;
-    const { subscriptions } = session.protocol;
-    subscriptions[id] = null;
+    let held = holders.get(session);
+    if (!held) holders.set(session, (held = new Map()));
+    const ids = held;
+    const state = session.protocol;
+    const run: Run = {
+      socket,
+      session,
+      id,
+      operation,
+      variables,
+      holds: () => ids.get(id) === run,
+      live: () => ids.get(id) === run && id in state.subscriptions,
+    };
+    ids.set(id, run);
+    state.subscriptions[id] = null;
     core.metrics.prepared.inc({ operation: operation.name });
-    const run = operation.kind === 'subscription' ? subscribe : execute;
-    run(socket, session, id, operation, variables)
+    (operation.kind === 'subscription' ? subscribe : execute)(run)
       .catch((error: unknown) => {
         core.log.error({ err: error }, 'internal error running a prepared operation');
         socket.close(ProtocolCloseCode.InternalServerError, 'Internal server error');
       })
-      .finally(() => delete subscriptions[id]);
+      .finally(() => {
+        if (!run.holds()) return;
+        ids.delete(id);
+        // graphql-ws may have replaced the whole record on close; the id is released in whichever is current.
+        delete session.protocol.subscriptions[id];
+      });
     return true;
   };
+}
+
+/** One prepared operation running on a socket under a client's id. */
+interface Run {
+  socket: WebSocket;
+  session: WsSession;
+  id: string;
+  operation: PreparedOperation;
+  variables: Variables;
+  /** Whether no newer run has taken this id (after the client completed it). */
+  holds(): boolean;
+  /** Whether this run still holds its id and the client has not completed it. */
+  live(): boolean;
 }
 
 interface SubscribeFrame {
