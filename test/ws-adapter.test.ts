@@ -9,12 +9,13 @@ import { serveGraphqlWs, type SocketExtra } from '../src/transport/ws-adapter';
 describe('graphql-ws adapter', () => {
   let http: Server;
   let url: string;
+  let adapter: { dispose(): void };
   const intercepted: string[] = [];
 
   beforeAll(async () => {
     http = createServer();
     const wss = new WebSocketServer({ server: http });
-    serveGraphqlWs(wss, makeServer<Record<string, unknown> | undefined, SocketExtra>({ onConnect: () => true }), {
+    adapter = serveGraphqlWs(wss, makeServer<Record<string, unknown> | undefined, SocketExtra>({ onConnect: () => true }), {
       log: pino({ level: 'silent' }),
       clientIp: () => '127.0.0.1',
       intercept: (_socket, text) => {
@@ -28,6 +29,7 @@ describe('graphql-ws adapter', () => {
     url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
+    adapter.dispose();
     await new Promise<void>((resolve) => http.close(() => resolve()));
   });
 

@@ -36,16 +36,27 @@ export function serveGraphqlWs(wss: WebSocketServer, server: Server<SocketExtra>
   const { log, intercept, clientIp, keepAliveMs = KEEPALIVE_MS } = options;
   wss.options.handleProtocols = handleProtocols;
   wss.on('error', (error) => log.error({ err: error }, 'WebSocket server error'));
+  // One timer for every socket: each sweep cuts the sockets that did not answer the previous ping.
+  const unanswered = new WeakSet<WebSocket>();
+  function answered(this: WebSocket): void {
+    unanswered.delete(this);
+  }
+  const sweep = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (unanswered.has(socket)) {
+        socket.terminate();
+      } else if (socket.readyState === socket.OPEN) {
+        unanswered.add(socket);
+        socket.ping();
+      }
+    }
+  }, keepAliveMs);
+  // The listening server keeps the process alive, not this.
+  sweep.unref();
+
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     socket.on('error', (error) => log.debug({ err: error }, 'WebSocket closed on a socket error'));
-
-    let alive = true;
-    socket.on('pong', () => (alive = true));
-    const keepAlive = setInterval(() => {
-      if (!alive) return socket.terminate();
-      alive = false;
-      if (socket.readyState === socket.OPEN) socket.ping();
-    }, keepAliveMs);
+    socket.on('pong', answered);
 
     const closed = server.opened(
       {
@@ -68,13 +79,11 @@ export function serveGraphqlWs(wss: WebSocketServer, server: Server<SocketExtra>
       },
       { socket, clientIp: clientIp(request) },
     );
-    socket.once('close', (code, reason) => {
-      clearInterval(keepAlive);
-      void closed(code, String(reason));
-    });
+    socket.once('close', (code, reason) => void closed(code, String(reason)));
   });
   return {
     dispose: () => {
+      clearInterval(sweep);
       wss.removeAllListeners('connection');
     },
   };
