@@ -3,13 +3,11 @@ import { CloseCode as ProtocolCloseCode, MessageType } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import type { Core } from '../core';
 import { wsContext } from './context';
-import type { PreparedOperation, PreparedOperations } from './prepared';
+import type { PreparedOperation, PreparedOperations, Variables } from './prepared';
 import type { WsSession } from './websocket';
 
 /** Bytes a socket may hold unwritten before a subscription stops taking events from its feed. */
 const SEND_HIGH_WATER_BYTES = 64 * 1024;
-
-type Variables = Record<string, unknown> | null;
 
 /** What the WebSocket transport lends the prepared path: its sessions and its per-operation bookkeeping. */
 export interface PreparedDeps {
@@ -39,14 +37,14 @@ export function answerPrepared(deps: PreparedDeps): (socket: WebSocket, text: st
 
   /** Sends what graphql-ws would for this run, unless the client has completed it meanwhile. */
   const reply = (run: Run, type: MessageType, payload?: unknown): void => {
-    if (run.live() && run.socket.readyState === run.socket.OPEN) run.socket.send(JSON.stringify({ id: run.id, type, payload }));
+    if (live(run) && run.socket.readyState === run.socket.OPEN) run.socket.send(JSON.stringify({ id: run.id, type, payload }));
   };
 
   /** The end every operation shares: graphql-ws's onComplete, then complete unless the client ended it. */
   const finish = (run: Run): void => {
     // An id reused meanwhile belongs to the newer run now, bookkeeping included.
-    if (!run.holds()) return;
-    const notify = run.live();
+    if (!holds(run)) return;
+    const notify = live(run);
     completed(run.socket, run.id);
     if (notify) reply(run, MessageType.Complete);
   };
@@ -67,14 +65,14 @@ export function answerPrepared(deps: PreparedDeps): (socket: WebSocket, text: st
     const opened = await operation.subscribe(wsContext(core, session), run.variables);
     if (!(Symbol.asyncIterator in opened)) {
       reply(run, MessageType.Next, opened);
-    } else if (!run.live()) {
+    } else if (!live(run)) {
       await opened.return?.();
     } else {
       // Kept where graphql-ws keeps its own streams: its complete handler and its close handler end it.
       state.subscriptions[id] = opened;
       try {
         for (let step = await opened.next(); !step.done; step = await opened.next()) {
-          if (!run.live() || socket.readyState !== socket.OPEN) continue;
+          if (!live(run) || socket.readyState !== socket.OPEN) continue;
           const frame = JSON.stringify({ id, type: MessageType.Next, payload: operation.settle(step.value) });
           // Past the high-water mark, the next event waits in the feed (which bounds it) until this one is written.
           if (socket.bufferedAmount < SEND_HIGH_WATER_BYTES) socket.send(frame);
@@ -84,7 +82,7 @@ export function answerPrepared(deps: PreparedDeps): (socket: WebSocket, text: st
         // A stream that fails ends with an error message, masked like any other unexpected error.
         const errors = operation.settle({ errors: [locatedError(error, undefined)] }).errors ?? [];
         reply(run, MessageType.Error, errors.map((e) => e.toJSON()));
-        if (run.live()) delete state.subscriptions[id];
+        if (live(run)) delete state.subscriptions[id];
       }
     }
     finish(run);
@@ -100,19 +98,9 @@ export function answerPrepared(deps: PreparedDeps): (socket: WebSocket, text: st
     const { id, variables } = message;
     let held = holders.get(session);
     if (!held) holders.set(session, (held = new Map()));
-    const ids = held;
-    const state = session.protocol;
-    const run: Run = {
-      socket,
-      session,
-      id,
-      operation,
-      variables,
-      holds: () => ids.get(id) === run,
-      live: () => ids.get(id) === run && id in state.subscriptions,
-    };
-    ids.set(id, run);
-    state.subscriptions[id] = null;
+    const run: Run = { socket, session, id, operation, variables, holders: held };
+    held.set(id, run);
+    session.protocol.subscriptions[id] = null;
     core.metrics.prepared.inc({ operation: operation.name });
     (operation.kind === 'subscription' ? subscribe : execute)(run)
       .catch((error: unknown) => {
@@ -120,8 +108,8 @@ export function answerPrepared(deps: PreparedDeps): (socket: WebSocket, text: st
         socket.close(ProtocolCloseCode.InternalServerError, 'Internal server error');
       })
       .finally(() => {
-        if (!run.holds()) return;
-        ids.delete(id);
+        if (!holds(run)) return;
+        run.holders.delete(id);
         // graphql-ws may have replaced the whole record on close; the id is released in whichever is current.
         delete session.protocol.subscriptions[id];
       });
@@ -136,11 +124,15 @@ interface Run {
   id: string;
   operation: PreparedOperation;
   variables: Variables;
-  /** Whether no newer run has taken this id (after the client completed it). */
-  holds(): boolean;
-  /** Whether this run still holds its id and the client has not completed it. */
-  live(): boolean;
+  /** The runs of this socket by id. */
+  holders: Map<string, Run>;
 }
+
+/** Whether no newer run has taken this run's id (after the client completed it). */
+const holds = (run: Run): boolean => run.holders.get(run.id) === run;
+
+/** Whether this run still holds its id and the client has not completed it. */
+const live = (run: Run): boolean => holds(run) && run.id in run.session.protocol.subscriptions;
 
 interface SubscribeFrame {
   id: string;

@@ -17,7 +17,8 @@ import { countRejections } from '../api/rejection-metrics';
 import type { Metrics } from '../metrics';
 import { MAX_QUERY_TOKENS } from '../protocol';
 
-type Variables = Record<string, unknown> | null;
+/** An operation's variables as a subscribe payload carries them. */
+export type Variables = Record<string, unknown> | null;
 type Stream = AsyncIterableIterator<ExecutionResult>;
 
 /** One of the SDK's hot documents, validated and compiled once at start-up. */

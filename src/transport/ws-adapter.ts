@@ -27,10 +27,11 @@ export interface AdapterOptions {
 
 /**
  * Runs graphql-ws's protocol server on a `ws` server. This does what `graphql-ws/use/ws` does —
- * subprotocol check, keep-alive pings (a socket that misses a pong is cut), closing 4500 on an internal error — with two differences: a
- * frame can be answered before the protocol server parses it (see {@link AdapterOptions.intercept}),
- * and socket errors a client causes (an oversized frame, a reset) are logged at debug level instead of
- * printed to the console; ws has already closed such a socket with the right code.
+ * subprotocol check, keep-alive pings (a socket that misses a pong is cut), closing 4500 on an
+ * internal error — with two differences: a frame can be answered before the protocol server parses it
+ * (see {@link AdapterOptions.intercept}), and socket errors a client causes (an oversized frame, a
+ * reset) are logged at debug level instead of printed to the console; ws has already closed such a
+ * socket with the right code.
  */
 export function serveGraphqlWs(wss: WebSocketServer, server: Server<SocketExtra>, options: AdapterOptions): { dispose(): void } {
   const { log, intercept, clientIp, keepAliveMs = KEEPALIVE_MS } = options;
