@@ -2,7 +2,7 @@
  * GraphiQL's example tabs: the signaling flow in the order a client runs it, with variables and the
  * header to paste the token into. The documents are the SDK's own (client/operations.ts).
  */
-import { CREATE_SESSION, LEAVE_ROOM, PEERS, SEND_ICE_CANDIDATE, SEND_OFFER, SIGNALS_SUBSCRIPTION } from '../../client/operations';
+import { CREATE_SESSION, LEAVE_ROOM, PEERS, SEND_ICE_CANDIDATE, SEND_OFFER, SIGNALS_SUBSCRIPTION } from '@switchboard/client/wire';
 
 /** One GraphiQL tab. */
 export interface GraphiQLTab {
