@@ -1,6 +1,7 @@
 import type { IceServer } from '../client';
-import { startGateway, type TestGateway } from './helpers/gateway';
-import { dataFrom, peersIn, weriftRoom, type WeriftRoom } from './helpers/room';
+import { MAX_ROOM_MESSAGE_BYTES } from '../client/protocol';
+import { startGateway, TEST_SECRET, type TestGateway } from './helpers/gateway';
+import { dataFrom, peersIn, roomState, weriftRoom, type WeriftRoom } from './helpers/room';
 import { nextEvent } from './helpers/sdk';
 
 /** Handed out by the gateway's iceServers; nothing listens there, and werift is not told to use it. */
@@ -36,6 +37,8 @@ describe('joinRoom with three werift peers', () => {
     await Promise.all([peersIn(ada, 2), peersIn(bob, 2)]);
 
     const everyone = [ada, bob, cy];
+    const errors: string[] = [];
+    for (const room of everyone) room.on('error', (error) => errors.push(`${room.self.id}: ${error.code} ${error.message}`));
     const arrivals = everyone.flatMap((to) => everyone.filter((from) => from !== to).map((from) => dataFrom(to, from.self.id, { hello: from.self.id, n: 1 })));
     for (const room of everyone) expect(room.broadcast({ hello: room.self.id, n: 1 })).toBe(2);
     await Promise.all(arrivals);
@@ -57,5 +60,44 @@ describe('joinRoom with three werift peers', () => {
     bob.send('ada', ['me', 'too']);
     await Promise.all([toBob, toAda]);
     expect(ada.peers.get('bob')?.state).toBe('p2p-connected');
+    expect(errors).toEqual([]);
+
+    // Refusals are coded and throw at the call: nothing is half-sent.
+    expect(() => ada.send('cy', 'gone')).toThrow(expect.objectContaining({ code: 'PEER_NOT_FOUND' }));
+    expect(() => ada.broadcast('x'.repeat(MAX_ROOM_MESSAGE_BYTES))).toThrow(expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE' }));
+  });
+});
+
+describe('joinRoom after a gateway restart', () => {
+  const gateways: TestGateway[] = [];
+  afterAll(async () => {
+    await Promise.all(gateways.map((gateway) => gateway.close()));
+  });
+
+  test('the new gateway refuses the old tokens (new secret): both guests rejoin with fresh sessions, the mesh comes back', async () => {
+    const first = await startGateway({ GRACE_MS: '1500' });
+    gateways.push(first);
+    const ada = await weriftRoom(first.httpUrl, { room: 'restart', peerId: 'ada' });
+    const bob = await weriftRoom(first.httpUrl, { room: 'restart', peerId: 'bob' });
+    rooms.push(ada, bob);
+    await peersIn(ada, 1);
+    const before = dataFrom(bob, 'ada', 'before');
+    ada.send('bob', 'before');
+    await before;
+    const states: string[] = [];
+    ada.on('state', ({ state }) => states.push(state));
+    const oldSession = ada.signaling;
+
+    await first.close();
+    // Same port, another secret: what `npm start` without SIGNALING_SECRET does on every start.
+    gateways.push(await startGateway({ PORT: String(first.port), GRACE_MS: '1500', SIGNALING_SECRET: `${TEST_SECRET}-after-restart` }));
+    await Promise.all([roomState(ada, 'connected'), roomState(bob, 'connected')]);
+    await Promise.all([peersIn(ada, 1), peersIn(bob, 1)]);
+    expect(ada.signaling).not.toBe(oldSession);
+    expect(ada.self.id).toBe('ada');
+    const after = dataFrom(ada, 'bob', 'after');
+    bob.send('ada', 'after');
+    await after;
+    expect(states).toEqual(['reconnecting', 'connected']);
   });
 });

@@ -51,3 +51,9 @@ export function peersIn(room: WeriftRoom, count: number, timeoutMs = EVENT_TIMEO
 export function dataFrom(room: WeriftRoom, from: string, data: RoomData, timeoutMs = EVENT_TIMEOUT_MS * 2): Promise<unknown> {
   return nextEvent(room, 'data', (event) => event.from === from && JSON.stringify(event.data) === JSON.stringify(data), timeoutMs);
 }
+
+/** Resolves when `room` is in `state` (at once if it is), or fails after `timeoutMs`. */
+export async function roomState(room: WeriftRoom, state: WeriftRoom['state'], timeoutMs = EVENT_TIMEOUT_MS * 2): Promise<void> {
+  if (room.state === state) return;
+  await nextEvent(room, 'state', (change) => change.state === state, timeoutMs);
+}
