@@ -23,18 +23,25 @@ export class ChildGateway {
     return `${this.url.replace(/^http/, 'ws')}/graphql`;
   }
 
-  static start(env: Record<string, string>): Promise<ChildGateway> {
-    // One process (no tsx CLI wrapper), so a signal reaches the gateway itself: SIGKILL is a real crash.
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
-      cwd: ROOT,
+  /**
+   * Starts a gateway process: by default the repository's `src/main.ts` in one process (no tsx CLI
+   * wrapper), so a signal reaches the gateway itself and SIGKILL is a real crash; or `command` in `cwd`
+   * (an installed package's `npx switchboard start`).
+   */
+  static start(env: Record<string, string>, command?: { file: string; args: string[]; cwd: string }): Promise<ChildGateway> {
+    const { file, args, cwd } = command ?? { file: process.execPath, args: ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], cwd: ROOT };
+    const child = spawn(file, args, {
+      cwd,
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SIGNALING_SECRET: TEST_SECRET, LOG_LEVEL: 'info', ...LIMITS_OFF, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: a signal reaches the gateway also when `command` is a wrapper (npx).
+      detached: true,
     });
     const logs: string[] = [];
     child.stderr?.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        child.kill('SIGKILL');
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
         reject(new Error(`gateway did not start: ${logs.join('')}`));
       }, START_TIMEOUT_MS);
       const lines = createInterface({ input: child.stdout! });
@@ -59,6 +66,10 @@ export class ChildGateway {
     });
   }
 
+  private signalGroup(signal: NodeJS.Signals): void {
+    if (this.child.pid !== undefined) process.kill(-this.child.pid, signal);
+  }
+
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -68,7 +79,7 @@ export class ChildGateway {
     if (!this.running) return Promise.resolve(this.child.exitCode ?? this.child.signalCode);
     return new Promise((resolve) => {
       this.child.once('exit', (code, sig) => resolve(code ?? sig));
-      this.child.kill(signal);
+      this.signalGroup(signal);
     });
   }
 }
