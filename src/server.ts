@@ -86,6 +86,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const log = options.log ?? createLogger(config);
   const metrics: Metrics = new Metrics({
     connectedPeers: () => core.presence.connectedPeers,
+    rooms: () => core.presence.connectedRooms,
     openConnections: () => core.connections.size,
   });
   const broker = options.broker ?? (await createBroker(config, log, () => metrics.brokerErrors.inc()));
