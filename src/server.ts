@@ -144,7 +144,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       return;
     }
     if (path === '/readyz') return sendJson(res, broker.ready() ? 200 : 503, { broker: broker.ready() ? 'ready' : 'unavailable' });
-    if ((req.method === 'GET' || req.method === 'HEAD') && path !== GRAPHQL_PATH && path !== undefined) {
+    if (config.demoPage && (req.method === 'GET' || req.method === 'HEAD') && path !== GRAPHQL_PATH && path !== undefined) {
       serveDemo(path, res).then(
         (served) => {
           if (!served) sendJson(res, 404, { error: 'not found', endpoints: [GRAPHQL_PATH, '/healthz', '/readyz', '/metrics', '/'] });

@@ -25,10 +25,18 @@ async function start(args: readonly string[]): Promise<void> {
   const gateway = await createGateway(config, { log });
   const wsUrl = gateway.url.replace(/^http/, 'ws');
   log.info(
-    { graphiql: `${gateway.url}${GRAPHQL_PATH}`, websocket: `${wsUrl}${GRAPHQL_PATH}`, guestSessions: config.guestSessions },
+    { url: gateway.url, graphql: `${gateway.url}${GRAPHQL_PATH}`, websocket: `${wsUrl}${GRAPHQL_PATH}`, graphiql: config.introspection, guestSessions: config.guestSessions, demoPage: config.demoPage },
     'switchboard listening',
   );
-  console.log(`\n  Switchboard ready\n  GraphiQL   ${gateway.url}${GRAPHQL_PATH}\n  WebSocket  ${wsUrl}${GRAPHQL_PATH}\n  Demo       ${gateway.url}/\n`);
+  // stdout carries pino's JSON only; the banner is for a person at a terminal, or a developer.
+  if (!config.production || process.stderr.isTTY) {
+    const lines = [
+      ['GraphQL', `${gateway.url}${GRAPHQL_PATH}${config.introspection ? ' (GraphiQL in a browser)' : ''}`],
+      ['WebSocket', `${wsUrl}${GRAPHQL_PATH}`],
+      ...(config.demoPage ? [['Demo', `${gateway.url}/`]] : []),
+    ];
+    process.stderr.write(`\n  Switchboard ready\n${lines.map(([label, value]) => `  ${label?.padEnd(10)} ${value}\n`).join('')}\n`);
+  }
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -8,7 +8,10 @@ const START_TIMEOUT_MS = 20_000;
 
 /** A gateway in its own process (as `npm start` runs it), for multi-instance and crash tests. */
 export class ChildGateway {
+  /** Lines the process wrote to stdout (pino's JSON). */
   readonly logs: string[] = [];
+  /** What the process wrote to stderr, as it came. */
+  stderr = '';
 
   private constructor(
     private readonly child: ChildProcess,
@@ -38,14 +41,18 @@ export class ChildGateway {
       detached: true,
     });
     const logs: string[] = [];
-    child.stderr?.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
+    let stderr = '';
+    let gateway: ChildGateway | null = null;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (gateway) gateway.stderr = stderr;
+    });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-        reject(new Error(`gateway did not start: ${logs.join('')}`));
+        reject(new Error(`gateway did not start: ${logs.join('\n')}${stderr}`));
       }, START_TIMEOUT_MS);
       const lines = createInterface({ input: child.stdout! });
-      let gateway: ChildGateway | null = null;
       lines.on('line', (line) => {
         if (gateway) {
           gateway.logs.push(line);
@@ -53,15 +60,16 @@ export class ChildGateway {
         }
         logs.push(line);
         if (!line.includes('"switchboard listening"')) return;
-        const { graphiql } = JSON.parse(line) as { graphiql: string };
+        const { url } = JSON.parse(line) as { url: string };
         clearTimeout(timer);
-        gateway = new ChildGateway(child, graphiql.replace(/\/graphql$/, ''));
+        gateway = new ChildGateway(child, url);
         gateway.logs.push(...logs);
+        gateway.stderr = stderr;
         resolve(gateway);
       });
       child.once('exit', (code) => {
         clearTimeout(timer);
-        if (!gateway) reject(new Error(`gateway exited with ${code}: ${logs.join('\n')}`));
+        if (!gateway) reject(new Error(`gateway exited with ${code}: ${logs.join('\n')}${stderr}`));
       });
     });
   }
