@@ -101,3 +101,34 @@ describe('joinRoom after a gateway restart', () => {
     expect(states).toEqual(['reconnecting', 'connected']);
   });
 });
+
+describe('joinRoom after a gateway restart that keeps the secret', () => {
+  const gateways: TestGateway[] = [];
+  afterAll(async () => {
+    await Promise.all(gateways.map((gateway) => gateway.close()));
+  });
+
+  test('the tokens still hold but the mailboxes are gone (resumed: false): the mesh comes back on the same sessions', async () => {
+    const first = await startGateway({ GRACE_MS: '1500' });
+    gateways.push(first);
+    const ada = await weriftRoom(first.httpUrl, { room: 'same-secret', peerId: 'ada' });
+    const bob = await weriftRoom(first.httpUrl, { room: 'same-secret', peerId: 'bob' });
+    rooms.push(ada, bob);
+    await peersIn(ada, 1);
+    const before = dataFrom(bob, 'ada', 'before');
+    ada.send('bob', 'before');
+    await before;
+    const session = ada.signaling;
+    const reconnected = Promise.all([ada, bob].map((room) => nextEvent(room, 'state', ({ state }) => state === 'reconnecting')));
+
+    await first.close();
+    await reconnected;
+    gateways.push(await startGateway({ PORT: String(first.port), GRACE_MS: '1500' }));
+    await Promise.all([roomState(ada, 'connected'), roomState(bob, 'connected')]);
+    await Promise.all([peersIn(ada, 1), peersIn(bob, 1)]);
+    expect(ada.signaling).toBe(session);
+    const after = dataFrom(ada, 'bob', 'after');
+    bob.send('ada', 'after');
+    await after;
+  });
+});
