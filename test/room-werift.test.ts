@@ -1,7 +1,8 @@
-import type { IceServer } from '../client';
+import WebSocket from 'ws';
+import { createGuestSession, joinRoom, type IceServer } from '../client';
 import { MAX_ROOM_MESSAGE_BYTES } from '../client/protocol';
 import { startGateway, TEST_SECRET, type TestGateway } from './helpers/gateway';
-import { dataFrom, peersIn, roomState, weriftRoom, type WeriftRoom } from './helpers/room';
+import { dataFrom, peersIn, roomState, weriftConnection, weriftRoom, type WeriftRoom } from './helpers/room';
 import { nextEvent } from './helpers/sdk';
 
 /** Handed out by the gateway's iceServers; nothing listens there, and werift is not told to use it. */
@@ -99,6 +100,38 @@ describe('joinRoom after a gateway restart', () => {
     bob.send('ada', 'after');
     await after;
     expect(states).toEqual(['reconnecting', 'connected']);
+  });
+});
+
+describe('joinRoom with a token from a backend, after a gateway restart with a new secret', () => {
+  const gateways: TestGateway[] = [];
+  afterAll(async () => {
+    await Promise.all(gateways.map((gateway) => gateway.close()));
+  });
+
+  test('with refreshToken the room rejoins on the token it returns; without one it ends in failed', async () => {
+    const first = await startGateway({ GRACE_MS: '1500' });
+    gateways.push(first);
+    let url = first.httpUrl;
+    // Stands in for the app's backend: it mints a token for the same peer wherever the gateway is now.
+    const backend = async (peerId: string): Promise<string> => (await createGuestSession({ url, room: 'tokens', peerId })).token;
+    const asked: string[] = [];
+    const ada = await joinRoom({ url: first.httpUrl, token: await backend('ada'), webSocketImpl: WebSocket, createPeerConnection: weriftConnection, refreshToken: async () => (asked.push('ada'), backend('ada')) });
+    const bob = await joinRoom({ url: first.httpUrl, token: await backend('bob'), webSocketImpl: WebSocket, createPeerConnection: weriftConnection, refreshToken: async () => (asked.push('bob'), backend('bob')) });
+    const cy = await joinRoom({ url: first.httpUrl, token: await backend('cy'), webSocketImpl: WebSocket, createPeerConnection: weriftConnection });
+    rooms.push(ada, bob, cy);
+    await peersIn(ada, 2);
+
+    await first.close();
+    const second = await startGateway({ PORT: String(first.port), GRACE_MS: '1500', SIGNALING_SECRET: `${TEST_SECRET}-after-restart` });
+    gateways.push(second);
+    url = second.httpUrl;
+    await Promise.all([roomState(ada, 'connected'), roomState(bob, 'connected'), roomState(cy, 'failed')]);
+    expect(asked.sort()).toEqual(['ada', 'bob']);
+    await peersIn(ada, 1);
+    const after = dataFrom(bob, 'ada', 'on the new token');
+    ada.send('bob', 'on the new token');
+    await after;
   });
 });
 
