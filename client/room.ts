@@ -387,7 +387,7 @@ export class Room<PC extends RoomConnection = DefaultPeerConnection> extends Typ
 
   /** Opens the data channel and sends the published streams; negotiation follows by itself. */
   private attach(link: PeerLink<PC>): void {
-    if (link.channel || !this.links.has(link.peer.id)) return;
+    if (link.channel || this.links.get(link.peer.id) !== link) return;
     clearTimeout(link.offerTimer);
     const channel = link.peer.peerConnection.createDataChannel(ROOM_DATA_CHANNEL.label, { negotiated: true, id: ROOM_DATA_CHANNEL.id });
     link.channel = channel;

@@ -1,12 +1,19 @@
+import { CipherContext, HashAlgorithm, NamedCurveAlgorithm, RTCPeerConnection, SignatureAlgorithm, type DtlsKeys, type RTCDataChannel } from 'werift';
 import WebSocket from 'ws';
-import { createGuestSession, joinRoom, type IceServer } from '../client';
-import { MAX_ROOM_MESSAGE_BYTES } from '../client/protocol';
+import { createGuestSession, createPeerSession, joinRoom, type IceServer } from '../client';
+import { MAX_ROOM_MESSAGE_BYTES, ROOM_DATA_CHANNEL } from '../client/protocol';
 import { startGateway, TEST_SECRET, type TestGateway } from './helpers/gateway';
 import { dataFrom, peersIn, roomState, weriftConnection, weriftRoom, type WeriftRoom } from './helpers/room';
-import { nextEvent } from './helpers/sdk';
+import { nextEvent, opened, sdkClient, type WeriftSession } from './helpers/sdk';
+import { LOOPBACK_ONLY } from './helpers/webrtc';
 
 /** Handed out by the gateway's iceServers; nothing listens there, and werift is not told to use it. */
 const STUN_URL = 'stun:127.0.0.1:3478';
+
+/** A DTLS certificate of its own, for a werift connection. */
+function ownCertificate(): Promise<DtlsKeys> {
+  return CipherContext.createSelfSignedCertificateWithKey({ signature: SignatureAlgorithm.ecdsa_3, hash: HashAlgorithm.sha256_4 }, NamedCurveAlgorithm.secp256r1_23);
+}
 
 const rooms: WeriftRoom[] = [];
 afterEach(async () => {
@@ -163,5 +170,59 @@ describe('joinRoom after a gateway restart that keeps the secret', () => {
     const after = dataFrom(ada, 'bob', 'after');
     bob.send('ada', 'after');
     await after;
+  });
+});
+
+describe('a peer that comes back on a new connection while the room still holds the old one', () => {
+  const suite = { gateway: null as TestGateway | null };
+  beforeAll(async () => {
+    suite.gateway = await startGateway({ GRACE_MS: '1500' });
+  });
+  afterAll(async () => {
+    await suite.gateway?.close();
+  });
+
+  test('its offer carries another DTLS fingerprint: the stale session ends as replaced and the room answers on a new one', async () => {
+    const url = suite.gateway?.httpUrl ?? '';
+    // werift shares one certificate per process unless given its own: each connection gets its own, as in a browser.
+    const certificates = await Promise.all([1, 2, 3, 4].map(() => ownCertificate()));
+    const connection = (): RTCPeerConnection => {
+      const keys = certificates.shift();
+      if (!keys) throw new Error('out of test certificates');
+      return new RTCPeerConnection({ ...LOOPBACK_ONLY, dtls: { keys } });
+    };
+    const ada = await joinRoom({ url, guest: { room: 'replaced', peerId: 'ada' }, webSocketImpl: WebSocket, createPeerConnection: connection });
+    rooms.push(ada);
+    const bob = await sdkClient(url, 'replaced', 'bob');
+    let held: RTCPeerConnection | null = null;
+    try {
+      // Bob speaks the room's protocol by hand: one negotiated channel, JSON text.
+      const dial = (): { session: WeriftSession; channel: RTCDataChannel } => {
+        const session = createPeerSession(bob, 'ada', { peerConnection: connection() });
+        return { session, channel: session.peerConnection.createDataChannel(ROOM_DATA_CHANNEL.label, { negotiated: true, id: ROOM_DATA_CHANNEL.id }) };
+      };
+      const first = dial();
+      await opened(first.channel);
+      const once = dataFrom(ada, 'bob', 'on the first connection');
+      first.channel.send(JSON.stringify('on the first connection'));
+      await once;
+      const stale = ada.peers.get('bob');
+
+      // Bob starts over on a new connection; the old one stays up (its close is held back), so only the offer tells.
+      held = first.session.peerConnection;
+      held.close = async () => undefined;
+      await first.session.close();
+      const replaced = nextEvent(ada, 'peer-left', ({ peer, reason }) => peer === stale && reason === 'replaced');
+      const second = dial();
+      await replaced;
+      await opened(second.channel);
+      const again = dataFrom(ada, 'bob', 'on the second connection');
+      second.channel.send(JSON.stringify('on the second connection'));
+      await again;
+      expect(ada.peers.get('bob')).not.toBe(stale);
+    } finally {
+      if (held) await RTCPeerConnection.prototype.close.call(held);
+      await bob.close();
+    }
   });
 });
