@@ -24,11 +24,14 @@ async function main(): Promise<void> {
   }
   const gateway = await createGateway(config, { log });
   const wsUrl = gateway.url.replace(/^http/, 'ws');
+  const http = `${gateway.url}${GRAPHQL_PATH}`;
+  // GraphiQL is advertised only where it is served (INTROSPECTION, off in production).
   log.info(
-    { graphiql: `${gateway.url}${GRAPHQL_PATH}`, websocket: `${wsUrl}${GRAPHQL_PATH}`, guestSessions: config.guestSessions },
+    { http, websocket: `${wsUrl}${GRAPHQL_PATH}`, ...(config.introspection ? { graphiql: http } : {}), guestSessions: config.guestSessions },
     'switchboard listening',
   );
-  console.log(`\n  Switchboard ready\n  GraphiQL   ${gateway.url}${GRAPHQL_PATH}\n  WebSocket  ${wsUrl}${GRAPHQL_PATH}\n  Demo       ${gateway.url}/\n`);
+  const lines = ['Switchboard ready', `${config.introspection ? 'GraphiQL ' : 'GraphQL  '}  ${http}`, `WebSocket  ${wsUrl}${GRAPHQL_PATH}`, `Demo       ${gateway.url}/`];
+  console.log(`\n${lines.map((line) => `  ${line}`).join('\n')}\n`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

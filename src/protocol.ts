@@ -71,6 +71,8 @@ export const MAX_SDP_MID_CHARS = 64;
 export const MAX_USERNAME_FRAGMENT_CHARS = 256;
 export const MAX_SDP_MLINE_INDEX = 1023;
 export const MAX_WS_PAYLOAD_BYTES = 128 * 1024;
+/** Largest HTTP request body, counted as it streams whatever the framing (chunked, no or a false Content-Length). */
+export const MAX_HTTP_BODY_BYTES = MAX_WS_PAYLOAD_BYTES;
 
 export const DEFAULT_GRACE_MS = 10_000;
 export const DEFAULT_MAILBOX_EVENTS = 256;
@@ -78,6 +80,8 @@ export const DEFAULT_MAILBOX_TTL_MS = 120_000;
 /** Presence events are stored once per room; a room keeps more of them than a peer's mailbox. */
 export const DEFAULT_ROOM_LOG_EVENTS = 1024;
 export const DEFAULT_SESSION_TTL_S = 24 * 60 * 60;
+/** A session (first token, then every refresh) ends this long after it began; then a new session is needed. */
+export const DEFAULT_SESSION_MAX_AGE_S = 7 * 24 * 60 * 60;
 /** Events queued for one subscriber that has not read them; past this it is a slow consumer. */
 export const MAX_SUBSCRIBER_QUEUE_EVENTS = 1024;
 /** Bytes (approximate) queued for one subscriber that has not read them; past this it is a slow consumer. */
@@ -88,9 +92,21 @@ export const GUEST_CLAIM_MS = 60_000;
 /** Longest `after` cursor accepted; real ones are far shorter. */
 export const MAX_CURSOR_CHARS = 128;
 
+/**
+ * Slow clients: request headers (a WebSocket upgrade request too) must arrive within the first
+ * deadline, the whole request with its body within the second. Neither covers the time the gateway
+ * takes to answer, so a long poll of up to {@link MAX_POLL_WAIT_MS} is not cut. Both are configurable
+ * up to {@link MAX_SLOW_CLIENT_DEADLINE_MS}.
+ */
+export const DEFAULT_HTTP_HEADERS_TIMEOUT_MS = 10_000;
+export const DEFAULT_HTTP_REQUEST_TIMEOUT_MS = 20_000;
+export const MAX_SLOW_CLIENT_DEADLINE_MS = 30_000;
+/** Long polls held at once per peer on one instance: a newer poll ends the older with an empty batch. */
+export const MAX_PENDING_POLLS_PER_PEER = 1;
+
 /** graphql-ws: no connection_init within this closes the socket with 4408. */
 export const CONNECTION_INIT_TIMEOUT_MS = 3_000;
-/** Live `signals` subscriptions one WebSocket may hold. */
+/** Live `signals` subscriptions (and pending long polls) one WebSocket may hold. */
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 4;
 /** Rate limits allow bursts: the per-second rate is enforced over windows this long. */
 export const RATE_LIMIT_WINDOW_S = 2;

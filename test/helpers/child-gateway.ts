@@ -46,9 +46,9 @@ export class ChildGateway {
         }
         logs.push(line);
         if (!line.includes('"switchboard listening"')) return;
-        const { graphiql } = JSON.parse(line) as { graphiql: string };
+        const { http } = JSON.parse(line) as { http: string };
         clearTimeout(timer);
-        gateway = new ChildGateway(child, graphiql.replace(/\/graphql$/, ''));
+        gateway = new ChildGateway(child, http.replace(/\/graphql$/, ''));
         gateway.logs.push(...logs);
         resolve(gateway);
       });
@@ -57,6 +57,12 @@ export class ChildGateway {
         if (!gateway) reject(new Error(`gateway exited with ${code}: ${logs.join('\n')}`));
       });
     });
+  }
+
+  /** The gateway's process id (for /proc: memory of the gateway alone). */
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error('gateway has no pid');
+    return this.child.pid;
   }
 
   get running(): boolean {
