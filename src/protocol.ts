@@ -73,6 +73,8 @@ export const MAX_SDP_MLINE_INDEX = 1023;
 export const MAX_WS_PAYLOAD_BYTES = 128 * 1024;
 /** Largest HTTP request body, counted as it streams whatever the framing (chunked, no or a false Content-Length). */
 export const MAX_HTTP_BODY_BYTES = MAX_WS_PAYLOAD_BYTES;
+/** After a 413 the connection is half-closed and cut this much later at most, so the client can read the answer. */
+export const REFUSED_BODY_LINGER_MS = 1_000;
 
 export const DEFAULT_GRACE_MS = 10_000;
 export const DEFAULT_MAILBOX_EVENTS = 256;

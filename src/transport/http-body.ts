@@ -1,8 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode, MAX_HTTP_BODY_BYTES } from '../protocol';
+import { ErrorCode, MAX_HTTP_BODY_BYTES, REFUSED_BODY_LINGER_MS } from '../protocol';
 import { readBody, refuseHttp } from './http-limits';
 
 const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Ends a connection whose body was refused, so that the client reads the answer. Closing at once with
+ * unread bytes in the socket makes the kernel send a reset, which can destroy the answer before the
+ * client reads it; so the gateway half-closes (FIN), keeps discarding what still arrives (Node dumps
+ * the rest of the body), and cuts the connection after {@link REFUSED_BODY_LINGER_MS} at most.
+ */
+function closeAfterAnswer(req: IncomingMessage): void {
+  const { socket } = req;
+  socket.end();
+  const linger = setTimeout(() => socket.destroy(), REFUSED_BODY_LINGER_MS);
+  socket.once('close', () => clearTimeout(linger));
+}
 
 /**
  * Reads and parses a GraphQL request body before yoga sees the request: at most
@@ -21,8 +34,7 @@ export async function admitGraphqlBody(req: IncomingMessage, res: ServerResponse
   const read = await readBody(req, MAX_HTTP_BODY_BYTES);
   if (read.kind === 'aborted') return false;
   if (read.kind === 'too-large') {
-    // The rest of the body is not read: the connection closes after the answer.
-    res.shouldKeepAlive = false;
+    res.once('finish', () => closeAfterAnswer(req));
     refuseHttp(res, 413, ErrorCode.PayloadTooLarge, `request body exceeds ${MAX_HTTP_BODY_BYTES} bytes`, { limit: MAX_HTTP_BODY_BYTES });
     return false;
   }

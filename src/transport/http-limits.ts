@@ -24,8 +24,9 @@ export function slowClientDeadlines(config: Config): Pick<ServerOptions, 'header
 /** A coded JSON refusal on plain HTTP, shaped like a GraphQL response. */
 export function refuseHttp(res: ServerResponse, status: number, code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): void {
   if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(JSON.stringify({ errors: [{ message, extensions: { ...extensions, code } }] }));
+  const body = JSON.stringify({ errors: [{ message, extensions: { ...extensions, code } }] });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
 }
 
 /**

@@ -20,9 +20,10 @@ export function collectGarbage(): void {
   gc();
 }
 
-/** This process's memory after a full collection, in MiB. */
-export function settledMemoryMiB(): { rss: number; heap: number } {
+/** This process's memory after a full collection, in MiB: resident, JS heap, and Buffers outside the heap. */
+export function settledMemoryMiB(): { rss: number; heap: number; buffers: number } {
   collectGarbage();
-  const { rss, heapUsed } = process.memoryUsage();
-  return { rss: rss / 1024 / 1024, heap: heapUsed / 1024 / 1024 };
+  const { rss, heapUsed, arrayBuffers } = process.memoryUsage();
+  const mib = (bytes: number): number => bytes / 1024 / 1024;
+  return { rss: mib(rss), heap: mib(heapUsed), buffers: mib(arrayBuffers) };
 }
