@@ -35,8 +35,6 @@ export const GUEST_CLAIM_MS = 60_000;
 export const DEFAULT_HTTP_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_HTTP_REQUEST_TIMEOUT_MS = 20_000;
 export const MAX_SLOW_CLIENT_DEADLINE_MS = 30_000;
-/** Long polls held at once per peer on one instance: a newer poll ends the older with an empty batch. */
-export const MAX_PENDING_POLLS_PER_PEER = 1;
 
 /** graphql-ws: no connection_init within this closes the socket with 4408. */
 export const CONNECTION_INIT_TIMEOUT_MS = 3_000;

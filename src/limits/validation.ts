@@ -40,14 +40,9 @@ export function validateId(kind: 'room' | 'peerId' | 'to', value: string): strin
   return value;
 }
 
-/** Free text others are shown (a display name): refused when it carries any control or format character. */
-export function hasControlOrFormat(text: string): boolean {
-  return CONTROL_OR_FORMAT.test(text);
-}
-
 /** A display name: 1–{@link MAX_NAME_CHARS} characters, not only spaces, no control or format characters. */
 export function isDisplayName(name: string): boolean {
-  return name.length <= MAX_NAME_CHARS && name.trim().length > 0 && !hasControlOrFormat(name);
+  return name.length <= MAX_NAME_CHARS && name.trim().length > 0 && !CONTROL_OR_FORMAT.test(name);
 }
 
 export const NAME_RULE = `name must be 1–${MAX_NAME_CHARS} characters, without control or format characters (Unicode Cc, Cf)`;

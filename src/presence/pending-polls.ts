@@ -7,7 +7,7 @@ export interface PollHold {
 }
 
 /**
- * The long poll each peer holds on this instance: at most one (MAX_PENDING_POLLS_PER_PEER). A newer
+ * The long poll each peer holds on this instance: at most one, by construction. A newer
  * poll of the same peer ends the older one with an empty batch and its cursor, as a newer WebSocket
  * replaces an older one: a client whose poll was cut by a proxy simply polls again, and a client that
  * fires thousands of polls holds one, not thousands.
