@@ -35,8 +35,10 @@ describe('HTTP bodies are counted as they stream: 413 past 128 KiB, whatever the
         `after a full GC heap ${idle.heap.toFixed(1)} → ${after.heap.toFixed(1)} MiB, buffers ${idle.buffers.toFixed(1)} → ${after.buffers.toFixed(1)} MiB ` +
         `(RSS of gateway and clients ${idle.rss.toFixed(1)} → ${after.rss.toFixed(1)} MiB)`,
     );
-    // Before the fix the gateway buffered them all (RSS 156 → 382 MiB); now nothing of them stays.
-    expect(after.buffers - idle.buffers).toBeLessThan(4);
+    // Before the fix the gateway buffered them all (8 × 16 MiB; RSS 156 → 382 MiB). Here the clients' own
+    // write buffers share the process and are released a little later, so the bound is loose; the test
+    // below measures the gateway alone.
+    expect(after.buffers - idle.buffers).toBeLessThan(64);
     expect(after.heap - idle.heap).toBeLessThan(4);
   }, 60_000);
 
