@@ -17,11 +17,11 @@ import { createLogger } from './logger';
 import { RateLimits } from './limits/rate-limits';
 import { Metrics } from './metrics';
 import { useCodedErrors } from './api/coded-errors';
+import { useCompiledExecution } from './api/compiled-execution';
 import { hardeningPlugins } from './api/hardening';
 import { useRejectionMetrics } from './api/rejection-metrics';
 import { DEMO_CSP, demoAsset, demoHtml } from './pages/demo';
 import { GRAPHIQL_TABS } from './pages/graphiql-tabs';
-import { useGraphQlJit } from '@envelop/graphql-jit';
 import { ConnectionRegistry } from './presence/connections';
 import { peerKey, Presence } from './presence/presence';
 import { CloseCode, ErrorCode, MAX_SUBSCRIBER_QUEUE_BYTES, MAX_SUBSCRIBER_QUEUE_EVENTS, MAX_WS_PAYLOAD_BYTES } from './protocol';
@@ -104,7 +104,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const yogaLog = log.child({ component: 'yoga' });
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
-    plugins: [...hardeningPlugins(config), useCodedErrors(), useRejectionMetrics(metrics), useGraphQlJit()],
+    plugins: [...hardeningPlugins(config), useCodedErrors(), useRejectionMetrics(metrics), useCompiledExecution()],
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     graphiql: !config.introspection

@@ -11,12 +11,14 @@ describe('graphql-ws adapter', () => {
   let url: string;
   let adapter: { dispose(): void };
   const intercepted: string[] = [];
+  /** The adapter's log lines (pino JSON). */
+  const logged: Array<{ level: number; msg: string }> = [];
 
   beforeAll(async () => {
     http = createServer();
     const wss = new WebSocketServer({ server: http });
     adapter = serveGraphqlWs(wss, makeServer<Record<string, unknown> | undefined, SocketExtra>({ onConnect: () => true }), {
-      log: pino({ level: 'silent' }),
+      log: pino({ level: 'debug' }, { write: (line: string) => void logged.push(JSON.parse(line) as { level: number; msg: string }) }),
       clientIp: () => '127.0.0.1',
       intercept: (_socket, text) => {
         if (!text.includes('"intercept-me"')) return false;
@@ -77,5 +79,20 @@ describe('graphql-ws adapter', () => {
     const ended = closed(socket);
     socket.send('not json');
     await expect(ended).resolves.toBe(4400);
+  });
+
+  it.each([
+    ['connection_ack', { type: 'connection_ack' }],
+    ['next', { id: '1', type: 'next', payload: { data: null } }],
+  ])('closes 4400 when a client sends %s, logged at debug level only', async (_type, message) => {
+    const socket = await open(true);
+    const acknowledged = new Promise<void>((resolve) => socket.on('message', (data) => String(data).includes('connection_ack') && resolve()));
+    socket.send(JSON.stringify({ type: 'connection_init' }));
+    await acknowledged;
+    logged.length = 0;
+    const ended = closed(socket);
+    socket.send(JSON.stringify(message));
+    await expect(ended).resolves.toBe(4400);
+    expect(logged.map((line) => line.level)).toEqual([20]);
   });
 });

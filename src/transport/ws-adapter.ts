@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import { CloseCode, handleProtocols, type Server } from 'graphql-ws';
+import { CloseCode, handleProtocols, MessageType, parseMessage, type Server } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 
 /** What each graphql-ws context carries besides the protocol state (not the upgrade request: it would live as long as the socket). */
@@ -73,6 +73,12 @@ export function serveGraphqlWs(wss: WebSocketServer, server: Server<SocketExtra>
             const text = String(data);
             if (intercept(socket, text)) return;
             handle(text).catch((error: unknown) => {
+              const misuse = serverOnlyType(text);
+              if (misuse !== null) {
+                log.debug({ type: misuse }, 'WebSocket closed: the client sent a message only a server sends');
+                socket.close(CloseCode.BadRequest, `Unexpected message of type ${misuse} received`);
+                return;
+              }
               log.error({ err: error }, 'internal error handling a WebSocket message');
               socket.close(CloseCode.InternalServerError, 'Internal server error');
             });
@@ -88,4 +94,21 @@ export function serveGraphqlWs(wss: WebSocketServer, server: Server<SocketExtra>
       wss.removeAllListeners('connection');
     },
   };
+}
+
+/** Messages of the protocol that only a server sends. */
+const SERVER_ONLY_TYPES: ReadonlySet<string> = new Set([MessageType.ConnectionAck, MessageType.Next, MessageType.Error]);
+
+/**
+ * The type of a well-formed message only a server may send, or null. graphql-ws accepts such a message
+ * as valid and then rejects its handler with a plain Error, which would otherwise read as an internal
+ * failure (4500, error log); only this failure path parses the frame again.
+ */
+function serverOnlyType(text: string): string | null {
+  try {
+    const { type } = parseMessage(text);
+    return SERVER_ONLY_TYPES.has(type) ? type : null;
+  } catch {
+    return null;
+  }
 }
