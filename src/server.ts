@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
+import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { GatewayContext } from './api/context';
 import { schema } from './api/schema';
@@ -45,7 +46,9 @@ export interface Gateway {
 
 export interface GatewayOptions {
   log?: Logger;
+  /** A broker made by the caller; `rateLimitStore` then shares the rate limits (none: per process). */
   broker?: Broker;
+  rateLimitStore?: Redis;
 }
 
 const FEED_LIMITS = { maxQueuedEvents: MAX_SUBSCRIBER_QUEUE_EVENTS, maxQueuedBytes: MAX_SUBSCRIBER_QUEUE_BYTES };
@@ -53,7 +56,8 @@ const FEED_LIMITS = { maxQueuedEvents: MAX_SUBSCRIBER_QUEUE_EVENTS, maxQueuedByt
 /** How long start-up waits for Redis before serving anyway with /readyz at 503 (it keeps reconnecting). */
 const REDIS_STARTUP_WAIT_MS = 5_000;
 
-async function createBroker(config: Config, log: Logger, onBrokerError: () => void): Promise<Broker> {
+/** The broker the config asks for, and the Redis client the rate limits share when there is one. */
+async function createBroker(config: Config, log: Logger, onBrokerError: () => void): Promise<{ broker: Broker; rateLimitStore?: Redis }> {
   if (config.redisUrl !== undefined) {
     const broker = new RedisBroker({
       url: config.redisUrl,
@@ -66,14 +70,15 @@ async function createBroker(config: Config, log: Logger, onBrokerError: () => vo
     });
     if (!(await broker.connected(REDIS_STARTUP_WAIT_MS))) log.warn('redis is not reachable yet; serving with /readyz at 503 until it is');
     else log.info({ instance: broker.instanceId }, 'redis broker connected');
-    return broker;
+    return { broker, rateLimitStore: broker.client };
   }
-  return new MemoryBroker({
+  const broker = new MemoryBroker({
     mailboxEvents: config.mailboxEvents,
     roomLogEvents: config.roomLogEvents,
     retentionMs: config.mailboxTtlMs,
     feedLimits: FEED_LIMITS,
   });
+  return { broker };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -88,7 +93,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     connectedPeers: () => core.presence.connectedPeers,
     openConnections: () => core.connections.size,
   });
-  const broker = options.broker ?? (await createBroker(config, log, () => metrics.brokerErrors.inc()));
+  const { broker, rateLimitStore } = options.broker
+    ? { broker: options.broker, rateLimitStore: options.rateLimitStore }
+    : await createBroker(config, log, () => metrics.brokerErrors.inc());
   const core: Core = {
     config,
     log,
@@ -97,7 +104,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     tokens: new TokenService({ secret: config.signalingSecret, jwksUrl: config.jwksUrl, audience: config.audience, issuer: config.issuer }),
     connections: new ConnectionRegistry((code) => metrics.disconnects.inc({ code })),
     metrics,
-    limits: new RateLimits(config, broker instanceof RedisBroker ? broker.client : undefined),
+    limits: new RateLimits(config, rateLimitStore),
   };
   broker.onPeerMoved(({ room, peer }) => core.connections.end(peerKey(room, peer), CloseCode.Replaced, 'replaced by a newer connection'));
 

@@ -1,7 +1,9 @@
 import { createClient as createSseClient } from 'graphql-sse';
+import { SEND_OFFER } from '../client/operations';
 import { createSession } from './helpers/clients';
 import { startGateway, type TestGateway } from './helpers/gateway';
 import { rawSocket } from './helpers/raw-ws';
+import { fakeSdp } from './helpers/sdp';
 
 /** Documents a client writes itself (aliases, fragments, `__typename`), and protocol misuse, on every transport. */
 describe('a client’s own documents', () => {
@@ -51,6 +53,17 @@ describe('a client’s own documents', () => {
     const raw = await rawSocket(gw.wsUrl);
     await raw.init(token);
     raw.send(type === 'connection_ack' ? { type } : { id: '1', type, payload: type === 'error' ? [{ message: 'x' }] : { data: null } });
+    await expect(raw.closed()).resolves.toMatchObject({ code: 4400 });
+  });
+
+  it.each([
+    ['the SDK’s spelling', SEND_OFFER],
+    ['another spelling', 'mutation { sendOffer(to: "nobody", sdp: "v=0") { __typename id } }'],
+  ])('a subscribe with invalid extensions closes 4400 whatever the document: %s', async (_what, query) => {
+    const { token } = await createSession(gw.httpUrl, 'extensions', undefined);
+    const raw = await rawSocket(gw.wsUrl);
+    await raw.init(token);
+    raw.send({ id: '1', type: 'subscribe', payload: { query, variables: { to: 'nobody', sdp: fakeSdp('x') }, extensions: 'not an object' } });
     await expect(raw.closed()).resolves.toMatchObject({ code: 4400 });
   });
 });

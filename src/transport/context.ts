@@ -1,11 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { GatewayContext } from '../api/context';
+import type { Feed } from '../broker/feed';
 import { clientIp } from '../limits/client-ip';
 import { TokenError, type Identity } from '../auth/tokens';
 import type { Core } from '../core';
-import type { WsSession } from './websocket';
+import { peerKey } from '../presence/presence';
+import { CloseCode } from '../protocol';
+import type { WsSession } from './session';
 
-/** What graphql-ws hands yoga's envelop for one operation: the socket's session instead of a request. */
+/** What the WebSocket transport hands yoga's envelop for one operation: the socket's session instead of a request. */
 export interface WsInitialContext {
   ws: WsSession;
   params: unknown;
@@ -15,8 +18,19 @@ const BEARER = /^Bearer\s+(\S+)$/i;
 
 /** The resolver context of an operation on a WebSocket: the identity verified at connection init. */
 export function wsContext(core: Core, session: WsSession): GatewayContext {
-  const { identity, handle, clientIp } = session;
-  return { core, transport: 'ws', identity, tokenProblem: null, apiKey: null, connection: handle, clientIp };
+  const { identity, handle, clientIp, adoptFeed } = session;
+  return { core, transport: 'ws', identity, tokenProblem: null, apiKey: null, connection: handle, clientIp, adoptFeed };
+}
+
+/** On SSE (and HTTP) the signal stream is the peer's connection: a newer one replaces it. */
+function streamAsConnection(core: Core, identity: Identity | null): (feed: Feed) => void {
+  return (feed) => {
+    if (identity === null) return;
+    const key = peerKey(identity.room, identity.peerId);
+    const stream = { end: () => feed.end() };
+    core.connections.register(key, stream, CloseCode.Replaced, 'replaced by a newer connection');
+    feed.onClose(() => core.connections.unregister(key, stream));
+  };
 }
 
 /**
@@ -32,10 +46,10 @@ export async function buildContext(core: Core, initial: { request?: Request; req
   const apiKey = headers?.get('x-api-key') ?? null;
   const authorization = headers?.get('authorization');
   const base = { core, transport, apiKey, connection: null, clientIp: ip } as const;
-  if (!authorization) return { ...base, identity: null, tokenProblem: null };
+  if (!authorization) return { ...base, identity: null, tokenProblem: null, adoptFeed: streamAsConnection(core, null) };
   const token = BEARER.exec(authorization)?.[1];
   if (token === undefined) {
-    return { ...base, identity: null, tokenProblem: 'Authorization must be "Bearer <token>"' };
+    return { ...base, identity: null, tokenProblem: 'Authorization must be "Bearer <token>"', adoptFeed: streamAsConnection(core, null) };
   }
   let identity: Identity | null = null;
   let tokenProblem: string | null = null;
@@ -45,5 +59,5 @@ export async function buildContext(core: Core, initial: { request?: Request; req
     if (!(error instanceof TokenError)) throw error;
     tokenProblem = error.message;
   }
-  return { ...base, identity, tokenProblem };
+  return { ...base, identity, tokenProblem, adoptFeed: streamAsConnection(core, identity) };
 }

@@ -11,16 +11,13 @@ export interface SocketExtra {
 
 /** How often an idle socket is pinged; one missed pong in this time ends it (as graphql-ws's own adapter does). */
 export const KEEPALIVE_MS = 12_000;
+/** Bytes a socket may hold unwritten before a send makes graphql-ws wait for the write (backpressure). */
+export const SEND_HIGH_WATER_BYTES = 64 * 1024;
 
 export interface AdapterOptions {
   log: Logger;
   /** The caller's address, read from the upgrade request. */
   clientIp(request: IncomingMessage): string;
-  /**
-   * Sees every text frame first; returning true means it answered the frame itself and the protocol
-   * server does not see it.
-   */
-  intercept(socket: WebSocket, text: string): boolean;
   /** Ping interval (default {@link KEEPALIVE_MS}). */
   keepAliveMs?: number;
 }
@@ -28,13 +25,19 @@ export interface AdapterOptions {
 /**
  * Runs graphql-ws's protocol server on a `ws` server. This does what `graphql-ws/use/ws` does —
  * subprotocol check, keep-alive pings (a socket that misses a pong is cut), closing 4500 on an
- * internal error — with two differences: a frame can be answered before the protocol server parses it
- * (see {@link AdapterOptions.intercept}), and socket errors a client causes (an oversized frame, a
- * reset) are logged at debug level instead of printed to the console; ws has already closed such a
- * socket with the right code.
+ * internal error — with three differences:
+ * - `send` returns at once while the socket's buffer is below {@link SEND_HIGH_WATER_BYTES}, instead
+ *   of when the write completed. graphql-ws awaits every send; waiting for the write callback put each
+ *   frame of a reply (`next`, `complete`) and the recipient's event in a later turn, outside the
+ *   cork/nextTick batch (coalesce.ts): 1.5 writes per relayed signal instead of 0.5. Past the mark the
+ *   send waits for the write, so a subscription that outruns its socket stops pulling from its feed,
+ *   which bounds what it holds.
+ * - a client that sends a message only a server sends is closed 4400, logged at debug level.
+ * - socket errors a client causes (an oversized frame, a reset) are logged at debug level instead of
+ *   printed to the console; ws has already closed such a socket with the right code.
  */
 export function serveGraphqlWs(wss: WebSocketServer, server: Server<SocketExtra>, options: AdapterOptions): { dispose(): void } {
-  const { log, intercept, clientIp, keepAliveMs = KEEPALIVE_MS } = options;
+  const { log, clientIp, keepAliveMs = KEEPALIVE_MS } = options;
   wss.options.handleProtocols = handleProtocols;
   wss.on('error', (error) => log.error({ err: error }, 'WebSocket server error'));
   // One timer for every socket: each sweep cuts the sockets that did not answer the previous ping.
@@ -62,16 +65,15 @@ export function serveGraphqlWs(wss: WebSocketServer, server: Server<SocketExtra>
     const closed = server.opened(
       {
         protocol: socket.protocol,
-        send: (data) =>
-          new Promise((resolve, reject) => {
-            if (socket.readyState !== socket.OPEN) return resolve();
-            socket.send(data, (error) => (error ? reject(error) : resolve()));
-          }),
+        send: (data) => {
+          if (socket.readyState !== socket.OPEN) return;
+          if (socket.bufferedAmount < SEND_HIGH_WATER_BYTES) return socket.send(data);
+          return new Promise<void>((resolve, reject) => socket.send(data, (error) => (error ? reject(error) : resolve())));
+        },
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on('message', (data) => {
             const text = String(data);
-            if (intercept(socket, text)) return;
             handle(text).catch((error: unknown) => {
               const misuse = serverOnlyType(text);
               if (misuse !== null) {
