@@ -136,7 +136,7 @@ async function start(kind: ServerKind): Promise<Running> {
     const { child, port } = await startListening(kind === 'raw' ? 'bench/servers/raw-relay.ts' : 'bench/servers/peerjs.ts');
     return { targets: [{ kind, url: `http://127.0.0.1:${port}` }], pids: [child.pid ?? 0], stop: () => stopProcess(child) };
   }
-  if (kind === 'switchboard') {
+  if (kind === 'switchboard' || kind === 'switchboard-own') {
     const { child, url } = await startSwitchboard({});
     return { targets: [{ kind, url, secret: SECRET }], pids: [child.pid ?? 0], stop: () => stopProcess(child, PROFILE ? 'SIGTERM' : 'SIGKILL') };
   }
@@ -280,7 +280,8 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
   if (!first) throw new Error('no generator');
   try {
     const result: ServerResult = { kind, idle: [], errors: 0 };
-    if (kind !== 'switchboard-redis' && runs('idle')) await idlePhase(kind, running, generators, result);
+    // Idle memory does not depend on the documents: the own-documents row skips it.
+    if (kind !== 'switchboard-redis' && kind !== 'switchboard-own' && runs('idle')) await idlePhase(kind, running, generators, result);
     if (runs('sequential')) await sequentialPhase(kind, running, first, result);
     if (runs('fixed')) await fixedRatePhase(kind, running, generators, result);
     if (runs('saturate')) await saturationPhase(kind, running, generators, result);
@@ -293,7 +294,7 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
 }
 
 async function main(): Promise<void> {
-  const kinds: ServerKind[] = (['raw', 'peerjs', 'switchboard', 'switchboard-redis'] as const).filter((kind) => !ONLY || ONLY.includes(kind));
+  const kinds: ServerKind[] = (['raw', 'peerjs', 'switchboard', 'switchboard-own', 'switchboard-redis'] as const).filter((kind) => !ONLY || ONLY.includes(kind));
   const results: Results = {
     date: new Date().toISOString(),
     mode: QUICK ? 'quick' : 'full',
