@@ -16,6 +16,8 @@ export interface ServerResult {
   saturated?: Latency;
   throughput?: number;
   cpuUsPerMessage?: number;
+  /** Write syscalls of the server per relayed message at saturation. */
+  writesPerMessage?: number;
   generatorCpuShare?: number;
   weriftMsToOpen?: number;
   errors: number;
@@ -74,6 +76,7 @@ function rows(results: Results): Row[] {
   return [
     { label: 'throughput (msg/s)', value: (s) => s.throughput, format: (v) => v.toFixed(0), higherIsBetter: true },
     { label: 'server CPU per message', value: (s) => s.cpuUsPerMessage, format: (v) => `${v.toFixed(1)} µs`, higherIsBetter: false },
+    { label: 'server write syscalls per message', value: (s) => s.writesPerMessage, format: (v) => v.toFixed(2), higherIsBetter: false },
     { label: 'sequential one-way p50', value: (s) => s.sequential?.p50, format: ms, higherIsBetter: false },
     { label: 'sequential one-way p99', value: (s) => s.sequential?.p99, format: ms, higherIsBetter: false },
     { label: `p50 @ ${String(results.plan['fixedRatePerS'])} msg/s`, value: (s) => s.fixedRate?.p50, format: ms, higherIsBetter: false },
