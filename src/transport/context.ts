@@ -35,10 +35,14 @@ function streamAsConnection(core: Core, identity: Identity | null): (feed: Feed)
 
 /**
  * Builds the resolver context for every transport. WebSocket operations carry the identity verified at
- * connection init; HTTP and SSE requests present `Authorization: Bearer` on each request.
+ * connection init (no promise: it is built for every operation on a socket); HTTP and SSE requests
+ * present `Authorization: Bearer` on each request.
  */
-export async function buildContext(core: Core, initial: { request?: Request; req?: IncomingMessage; ws?: WsSession }): Promise<GatewayContext> {
-  if (initial.ws) return wsContext(core, initial.ws);
+export function buildContext(core: Core, initial: { request?: Request; req?: IncomingMessage; ws?: WsSession }): GatewayContext | Promise<GatewayContext> {
+  return initial.ws ? wsContext(core, initial.ws) : requestContext(core, initial);
+}
+
+async function requestContext(core: Core, initial: { request?: Request; req?: IncomingMessage }): Promise<GatewayContext> {
   const ip = initial.req ? clientIp(initial.req, core.config.trustProxy) : 'unknown';
   const headers = initial.request?.headers;
   const accept = headers?.get('accept') ?? '';

@@ -19,7 +19,7 @@ export const MAX_CACHED_DOCUMENT_CHARS = 16 * 1024;
 
 /**
  * Parses and validates each document text once, through yoga's envelop (so graphql-armor and every
- * other validation rule apply), and remembers the outcome in a bounded least-recently-used map: a
+ * other validation rule apply), and remembers a valid one in a bounded least-recently-used map: a
  * client's signalling sends the same few texts thousands of times. Parse hooks run on the first
  * sight of a text only, as yoga's own parser cache does; execution hooks run for every operation.
  * The document object is yoga's (its parse cache hands it out), so the compiled form
@@ -44,7 +44,8 @@ export class DocumentCache {
     }
     this.onLookup(false);
     const checked = checkDocument(text, pipeline);
-    if (text.length <= MAX_CACHED_DOCUMENT_CHARS) {
+    // Refused texts are checked again each time, so the plugins see (and count) every refusal.
+    if (checked.document && text.length <= MAX_CACHED_DOCUMENT_CHARS) {
       if (this.byText.size >= this.maxEntries) this.byText.delete(this.byText.keys().next().value as string);
       this.byText.set(text, checked);
     }

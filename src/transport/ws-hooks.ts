@@ -88,12 +88,14 @@ export function protocolServer({ core, yoga, sessions, documents }: HookDeps): S
       const refused = session.admit(id, kind);
       if (refused) return [refused];
       const { schema, contextFactory, execute, subscribe } = enveloped;
+      // A WebSocket context is built without a promise (transport/context.ts): no extra turn when there is none.
+      const made = contextFactory();
       const args: ExecutionArgs = {
         schema,
         document,
         operationName: payload.operationName ?? null,
         variableValues: payload.variables ?? null,
-        contextValue: await contextFactory(),
+        contextValue: made instanceof Promise ? await made : made,
         rootValue: { execute, subscribe } satisfies Roots,
       };
       return args;
