@@ -3,7 +3,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { GatewayContext } from './api/context';
@@ -49,6 +49,8 @@ export interface GatewayOptions {
   /** A broker made by the caller; `rateLimitStore` then shares the rate limits (none: per process). */
   broker?: Broker;
   rateLimitStore?: Redis;
+  /** Envelop plugins after the gateway's own; they apply to every operation on every transport. */
+  plugins?: Plugin[];
 }
 
 const FEED_LIMITS = { maxQueuedEvents: MAX_SUBSCRIBER_QUEUE_EVENTS, maxQueuedBytes: MAX_SUBSCRIBER_QUEUE_BYTES };
@@ -111,7 +113,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const yogaLog = log.child({ component: 'yoga' });
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
-    plugins: [...hardeningPlugins(config), useCodedErrors(), useRejectionMetrics(metrics), useCompiledExecution()],
+    plugins: [...hardeningPlugins(config), useCodedErrors(), useRejectionMetrics(metrics), useCompiledExecution(), ...(options.plugins ?? [])],
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     graphiql: !config.introspection
