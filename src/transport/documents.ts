@@ -1,6 +1,6 @@
 import { type DocumentNode, GraphQLError, type GraphQLSchema } from 'graphql';
 import { refusal } from '../errors';
-import { ErrorCode } from '../protocol';
+import { ErrorCode, MAX_CACHED_DOCUMENT_CHARS, MAX_CACHED_DOCUMENTS } from '../protocol';
 
 /** What parsing and validating through yoga's envelop needs (its `getEnveloped` result has these). */
 export interface DocumentPipeline {
@@ -12,10 +12,6 @@ export interface DocumentPipeline {
 /** A document ready to run, or why it cannot. */
 export type Checked = { document: DocumentNode; errors: null } | { document: null; errors: readonly GraphQLError[] };
 
-/** How many distinct document texts are remembered; a client's few documents fit many times over. */
-export const MAX_CACHED_DOCUMENTS = 512;
-/** Longer texts are checked every time instead of being remembered (the cache stays small in bytes). */
-export const MAX_CACHED_DOCUMENT_CHARS = 16 * 1024;
 
 /**
  * Parses and validates each document text once, through yoga's envelop (so graphql-armor and every

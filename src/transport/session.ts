@@ -3,10 +3,8 @@ import { type Feed, SlowConsumerError } from '../broker/feed';
 import type { Identity } from '../auth/tokens';
 import { refusal } from '../errors';
 import type { ConnectionHandle, ConnectionRegistry } from '../presence/connections';
-import { CloseCode, ErrorCode, FLOOD_CLOSE_AFTER_REFUSALS, FLOOD_WINDOW_MS, MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../protocol';
+import { CloseCode, ErrorCode, FLOOD_CLOSE_AFTER_REFUSALS, FLOOD_WINDOW_MS, MAX_SUBSCRIPTIONS_PER_CONNECTION, SUBSCRIPTION_RETRY_AFTER_MS } from '../protocol';
 
-/** How long a refused subscription should wait before asking again. */
-const SUBSCRIPTION_RETRY_AFTER_MS = 1_000;
 
 /** The part of a socket a session needs: closing it. */
 export interface Closable {

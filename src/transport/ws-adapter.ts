@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { CloseCode, handleProtocols, MessageType, parseMessage, type Server } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { SEND_HIGH_WATER_BYTES } from '../protocol';
 
 /** What each graphql-ws context carries besides the protocol state (not the upgrade request: it would live as long as the socket). */
 export interface SocketExtra {
@@ -11,8 +12,7 @@ export interface SocketExtra {
 
 /** How often an idle socket is pinged; one missed pong in this time ends it (as graphql-ws's own adapter does). */
 export const KEEPALIVE_MS = 12_000;
-/** Bytes a socket may hold unwritten before a send makes graphql-ws wait for the write (backpressure). */
-export const SEND_HIGH_WATER_BYTES = 64 * 1024;
+
 
 export interface AdapterOptions {
   log: Logger;
