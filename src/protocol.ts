@@ -45,6 +45,14 @@ export const RATE_LIMIT_WINDOW_S = 2;
 /** A socket refused this many times for rate within FLOOD_WINDOW_MS is closed with 4129. */
 export const FLOOD_CLOSE_AFTER_REFUSALS = 20;
 export const FLOOD_WINDOW_MS = 5_000;
+/** A subscription refused past MAX_SUBSCRIPTIONS_PER_CONNECTION may ask again after this. */
+export const SUBSCRIPTION_RETRY_AFTER_MS = 1_000;
+/** Bytes a WebSocket may hold unwritten before a send waits for the write (backpressure on the feed). */
+export const SEND_HIGH_WATER_BYTES = 64 * 1024;
+/** Distinct document texts the WebSocket transport remembers parsed and validated (least recently used go). */
+export const MAX_CACHED_DOCUMENTS = 512;
+/** Longer document texts are parsed and validated every time instead of remembered. */
+export const MAX_CACHED_DOCUMENT_CHARS = 16 * 1024;
 /** Query limits (graphql-armor). The SDK's deepest document is 4 levels and ~120 tokens. */
 export const MAX_QUERY_DEPTH = 8;
 export const MAX_QUERY_ALIASES = 4;

@@ -1,4 +1,5 @@
 import type { Identity, TokenError } from '../auth/tokens';
+import type { Feed } from '../broker/feed';
 import type { Core } from '../core';
 import { refusal, unauthenticated } from '../errors';
 import type { ConnectionHandle } from '../presence/connections';
@@ -17,6 +18,11 @@ export interface GatewayContext {
   apiKey: string | null;
   /** The WebSocket this operation arrived on; null on HTTP and SSE. */
   connection: ConnectionHandle | null;
+  /**
+   * What the transport makes of the peer's signal feed once `signals` opened it: on WebSocket the
+   * socket is the peer's connection (a slow consumer closes it); on SSE the stream itself is.
+   */
+  adoptFeed(feed: Feed): void;
   /** The caller's IP (see TRUST_PROXY), for per-IP limits. */
   clientIp: string;
 }
