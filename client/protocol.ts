@@ -1,14 +1,13 @@
 /**
- * What the SDK knows of the wire protocol: the gateway's error and close codes (taken from
- * `src/protocol.ts`, which is plain constants and safe to bundle), the SDK's own codes, and its timing
- * defaults (with units in their names).
+ * What the SDK knows of the wire protocol: the gateway's error and close codes (from `./wire`, the
+ * module the gateway imports too), the SDK's own codes, and its timing defaults (with units in their names).
  */
 
 import { CloseCode as GraphQLWsCloseCode } from 'graphql-ws';
-import { CloseCode as GatewayCloseCode } from '../src/protocol';
+import { CloseCode as GatewayCloseCode } from './wire';
 
 /** The `extensions.code` of the gateway's GraphQL errors: the gateway's own table (it has no imports). */
-export { ErrorCode } from '../src/protocol';
+export { ErrorCode } from './wire';
 
 /**
  * Codes the SDK itself puts on a {@link SignalingError} when the failure is not a GraphQL error:

@@ -1,6 +1,6 @@
 import { CipherContext, HashAlgorithm, NamedCurveAlgorithm, RTCPeerConnection, SignatureAlgorithm, type DtlsKeys, type RTCDataChannel } from 'werift';
 import WebSocket from 'ws';
-import { createGuestSession, createPeerSession, joinRoom, type IceServer } from '../client';
+import { createGuestSession, createPeerSession, joinRoom, type IceServer } from '@switchboard/client';
 import { MAX_ROOM_MESSAGE_BYTES, ROOM_DATA_CHANNEL } from '../client/protocol';
 import { startGateway, TEST_SECRET, type TestGateway } from './helpers/gateway';
 import { dataFrom, peersIn, roomState, weriftConnection, weriftRoom, type WeriftRoom } from './helpers/room';

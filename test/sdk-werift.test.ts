@@ -1,5 +1,5 @@
 import { MediaStreamTrack } from 'werift';
-import type { SignalingClient } from '../client';
+import type { SignalingClient } from '@switchboard/client';
 import { gatewaySuite } from './helpers/suite';
 import { answerCalls, MAIN_LINE, nextEvent, opened, reach, remoteChannel, sdkClient, sessionFor, weriftSession } from './helpers/sdk';
 import { nextMessage } from './helpers/webrtc';

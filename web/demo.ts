@@ -3,7 +3,7 @@
  * public API: `joinRoom` as a guest (the SDK keeps the mesh, the chat data channels and the media),
  * and this file draws it: a tile per peer with its connection state as it moves, the chat, the camera.
  */
-import { joinRoom, type ConnectionState, type Room, type RoomPeer } from '../client';
+import { joinRoom, type ConnectionState, type Room, type RoomPeer } from '@switchboard/client';
 
 /** The seed's main line, drawn for each remote peer with the current state marked. */
 const MAIN_LINE: readonly ConnectionState[] = ['disconnected', 'connecting', 'connected', 'signaling', 'ice-gathering', 'p2p-connected'];

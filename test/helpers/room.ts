@@ -1,6 +1,6 @@
 import { RTCPeerConnection } from 'werift';
 import WebSocket from 'ws';
-import { joinRoom, type IceServer, type JoinRoomOptions, type Room, type RoomData, type RoomGuest } from '../../client';
+import { joinRoom, type IceServer, type JoinRoomOptions, type Room, type RoomData, type RoomGuest } from '@switchboard/client';
 import { EVENT_TIMEOUT_MS } from './inbox';
 import { nextEvent } from './sdk';
 import { LOOPBACK_ONLY } from './webrtc';
