@@ -5,6 +5,7 @@
  */
 import WebSocket from 'ws';
 import { SEND_ANSWER, SEND_ICE_CANDIDATE, SEND_OFFER, SIGNALS_SUBSCRIPTION } from '@switchboard/client/wire';
+import { DEFAULT_SESSION_MAX_AGE_S } from '../src/protocol';
 import { TokenService } from '../src/auth/tokens';
 
 /** The servers compared. */
@@ -128,7 +129,7 @@ const tokenServices = new Map<string, TokenService>();
 /** A session token as a backend mints it with the shared secret. */
 async function mint(secret: string, id: string, room: string): Promise<string> {
   let service = tokenServices.get(secret);
-  if (!service) tokenServices.set(secret, (service = new TokenService({ secret, jwksUrl: undefined, audience: undefined, issuer: undefined })));
+  if (!service) tokenServices.set(secret, (service = new TokenService({ secret, jwksUrl: undefined, audience: undefined, issuer: undefined, maxAgeS: DEFAULT_SESSION_MAX_AGE_S })));
   return (await service.mint({ peerId: id, room, name: null }, 3600)).token;
 }
 

@@ -23,14 +23,16 @@ import { DEMO_CSP, demoAsset, demoHtml } from './pages/demo';
 import { GRAPHIQL_ROOM, graphiqlOptions, type PageSession } from './pages/graphiql-tabs';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { ConnectionRegistry } from './presence/connections';
+import { PendingPolls } from './presence/pending-polls';
 import { peerKey, Presence } from './presence/presence';
-import { CloseCode, CREATE_SESSION, ErrorCode, MAX_SUBSCRIBER_QUEUE_BYTES, MAX_SUBSCRIBER_QUEUE_EVENTS, MAX_WS_PAYLOAD_BYTES } from './protocol';
+import { CloseCode, CREATE_SESSION, ErrorCode, MAX_SUBSCRIBER_QUEUE_BYTES, MAX_SUBSCRIBER_QUEUE_EVENTS } from './protocol';
+import { clientIp } from './limits/client-ip';
 import { buildContext, type WsInitialContext } from './transport/context';
+import { admitGraphqlBody } from './transport/http-body';
+import { refuseHttp, RequestsPerIp, slowClientDeadlines } from './transport/http-limits';
 import { attachWebSocket } from './transport/websocket';
 
 export const GRAPHQL_PATH = '/graphql';
-/** Largest HTTP request body accepted; GraphQL documents and signals are far smaller. */
-export const MAX_HTTP_BODY_BYTES = MAX_WS_PAYLOAD_BYTES;
 /** Longest wait for connections to finish at shutdown, per phase (sockets, then HTTP). */
 export const DRAIN_TIMEOUT_MS = 5_000;
 
@@ -95,8 +97,15 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     log,
     broker,
     presence: new Presence(broker, config.graceMs, log),
-    tokens: new TokenService({ secret: config.signalingSecret, jwksUrl: config.jwksUrl, audience: config.audience, issuer: config.issuer }),
+    tokens: new TokenService({
+      secret: config.signalingSecret,
+      jwksUrl: config.jwksUrl,
+      audience: config.audience,
+      issuer: config.issuer,
+      maxAgeS: config.sessionMaxAgeS,
+    }),
     connections: new ConnectionRegistry((code) => metrics.disconnects.inc({ code })),
+    polls: new PendingPolls(),
     metrics,
     limits: new RateLimits(config, broker instanceof RedisBroker ? broker.client : undefined),
   };
@@ -130,7 +139,12 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     return result.data?.createSession ?? null;
   };
 
+  const requestsPerIp = new RequestsPerIp(config.maxConnectionsPerIp);
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!requestsPerIp.admit(clientIp(req, config.trustProxy), res)) {
+      metrics.rateLimited.inc({ limit: 'connections' });
+      return refuseHttp(res, 429, ErrorCode.RateLimited, `at most ${config.maxConnectionsPerIp} requests in flight per IP`, { retryAfterMs: 1000 });
+    }
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/metrics') {
@@ -154,18 +168,14 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       return;
     }
     if (path !== GRAPHQL_PATH) return sendJson(res, 404, { error: 'not found', endpoints: [GRAPHQL_PATH, '/healthz', '/readyz'] });
-    if (Number(req.headers['content-length'] ?? 0) > MAX_HTTP_BODY_BYTES) {
-      return sendJson(res, 413, {
-        errors: [{ message: `request body exceeds ${MAX_HTTP_BODY_BYTES} bytes`, extensions: { code: ErrorCode.PayloadTooLarge } }],
-      });
-    }
-    void yoga(req, res);
+    void admitGraphqlBody(req, res).then((admitted) => (admitted ? yoga(req, res) : undefined));
   };
 
+  const deadlines = slowClientDeadlines(config);
   const server: Server =
     config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined
-      ? createHttpsServer({ cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }, handle)
-      : createHttpServer(handle);
+      ? createHttpsServer({ ...deadlines, cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }, handle)
+      : createHttpServer(deadlines, handle);
 
   const ws = attachWebSocket(server, core, yoga, GRAPHQL_PATH);
 

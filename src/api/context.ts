@@ -1,6 +1,6 @@
-import type { Identity } from '../auth/tokens';
+import type { Identity, TokenError } from '../auth/tokens';
 import type { Core } from '../core';
-import { unauthenticated } from '../errors';
+import { refusal, unauthenticated } from '../errors';
 import type { ConnectionHandle } from '../presence/connections';
 
 export type Transport = 'http' | 'sse' | 'ws';
@@ -11,8 +11,8 @@ export interface GatewayContext {
   transport: Transport;
   /** The verified token's identity; null when no valid token was presented. */
   identity: Identity | null;
-  /** Why a presented token was refused, for the UNAUTHENTICATED message. */
-  tokenProblem: string | null;
+  /** Why a presented token was refused: its message and code (UNAUTHENTICATED, or BAD_USER_INPUT for a bad claim). */
+  tokenProblem: TokenError | null;
   /** The `x-api-key` header, for createSession when guest sessions are off. */
   apiKey: string | null;
   /** The WebSocket this operation arrived on; null on HTTP and SSE. */
@@ -24,7 +24,7 @@ export interface GatewayContext {
 /** The caller's identity, or UNAUTHENTICATED; also refuses a token that expired mid-connection. */
 export function requireIdentity(ctx: GatewayContext): Identity {
   const { identity } = ctx;
-  if (identity === null) throw unauthenticated(ctx.tokenProblem ?? undefined);
+  if (identity === null) throw ctx.tokenProblem ? refusal(ctx.tokenProblem.code, ctx.tokenProblem.message) : unauthenticated();
   if (identity.exp * 1000 <= Date.now()) throw unauthenticated('token expired: call refreshSession before expiry or create a new session');
   return identity;
 }

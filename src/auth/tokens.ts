@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, SignJWT, type JSONWebKeySet, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { z } from 'zod';
-import { ID_PATTERN, MAX_NAME_CHARS } from '../protocol';
+import { isDisplayName, NAME_RULE } from '../limits/validation';
+import { ErrorCode, ID_PATTERN } from '../protocol';
 
 /** Who a valid session token says the caller is. */
 export interface Identity {
@@ -11,11 +12,20 @@ export interface Identity {
   name: string | null;
   /** Expiry, epoch seconds. */
   exp: number;
+  /** When the session began (epoch seconds), kept across refreshes: it ends SESSION_MAX_AGE_S later. */
+  sessionStart: number;
 }
 
-/** A refused token; `reason` is safe to show the client. */
+/** A refused token; the message is safe to show the client, `code` is the refusal's code on HTTP. */
 export class TokenError extends Error {
   override name = 'TokenError';
+
+  constructor(
+    message: string,
+    readonly code: ErrorCode = ErrorCode.Unauthenticated,
+  ) {
+    super(message);
+  }
 }
 
 export interface TokenServiceOptions {
@@ -24,6 +34,8 @@ export interface TokenServiceOptions {
   jwksUrl: string | undefined;
   audience: string | undefined;
   issuer: string | undefined;
+  /** SESSION_MAX_AGE_S: the longest a session lives, and the furthest `exp` a token may carry. */
+  maxAgeS: number;
 }
 
 /** Tolerated clock difference between the token's issuer and this gateway. */
@@ -35,8 +47,13 @@ const claimsSchema = z.object({
   sub: z.string().regex(ID_PATTERN),
   room: z.string().regex(ID_PATTERN),
   exp: z.number(),
-  name: z.string().max(MAX_NAME_CHARS).optional(),
+  name: z.string().optional(),
+  /** When the session began: set at createSession, carried unchanged by every refresh (OIDC's claim name). */
+  auth_time: z.number().optional(),
+  iat: z.number().optional(),
 });
+
+const nowS = (): number => Math.floor(Date.now() / 1000);
 
 /** Mints and verifies session tokens: HS256 with the shared secret, or RS/ES keys from a JWKS URL. */
 export class TokenService {
@@ -52,9 +69,16 @@ export class TokenService {
     if (options.issuer !== undefined) this.checks.issuer = options.issuer;
   }
 
-  async mint(identity: Omit<Identity, 'exp'>, ttlS: number): Promise<{ token: string; expiresAt: Date }> {
-    const exp = Math.floor(Date.now() / 1000) + ttlS;
-    const claims: Record<string, string> = { room: identity.room };
+  /**
+   * A token for `ttlS` seconds (0 < ttlS ≤ maxAgeS), or less: never past the session's end,
+   * `sessionStart` + maxAgeS. A refresh passes the session's original start.
+   */
+  async mint(identity: Omit<Identity, 'exp' | 'sessionStart'>, ttlS: number, sessionStart = nowS()): Promise<{ token: string; expiresAt: Date }> {
+    const { maxAgeS } = this.options;
+    if (!Number.isSafeInteger(ttlS) || ttlS <= 0 || ttlS > maxAgeS) throw new RangeError(`token lifetime must be 1–${maxAgeS} s`);
+    const exp = Math.min(nowS() + ttlS, sessionStart + maxAgeS);
+    if (exp <= nowS()) throw new TokenError(this.tooOld());
+    const claims: Record<string, string | number> = { room: identity.room, auth_time: sessionStart };
     if (identity.name !== null) claims['name'] = identity.name;
     const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(identity.peerId).setIssuedAt().setExpirationTime(exp);
     if (this.options.audience !== undefined) jwt.setAudience(this.options.audience);
@@ -85,7 +109,20 @@ export class TokenService {
     }
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new TokenError('token claims invalid: needs sub, room and exp');
-    return { peerId: claims.data.sub, room: claims.data.room, name: claims.data.name ?? null, exp: claims.data.exp };
+    const { sub, room, exp, name, auth_time: authTime, iat } = claims.data;
+    // Tokens minted elsewhere (a backend, another CLI) are held to the same rules as ours.
+    if (name !== undefined && !isDisplayName(name)) throw new TokenError(`token claim ${NAME_RULE}`, ErrorCode.BadUserInput);
+    const now = nowS();
+    const { maxAgeS } = this.options;
+    if (exp > now + maxAgeS + CLOCK_SKEW_S) throw new TokenError(`token expiry lies beyond the longest session (SESSION_MAX_AGE_S = ${maxAgeS} s)`);
+    const sessionStart = authTime ?? iat ?? now;
+    if (sessionStart > now + CLOCK_SKEW_S) throw new TokenError('token session starts in the future');
+    if (now >= sessionStart + maxAgeS) throw new TokenError(this.tooOld());
+    return { peerId: sub, room, name: name ?? null, exp, sessionStart };
+  }
+
+  private tooOld(): string {
+    return `the session is older than SESSION_MAX_AGE_S (${this.options.maxAgeS} s): create a new session`;
   }
 
   private isHmac(token: string): boolean {

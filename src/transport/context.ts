@@ -35,15 +35,15 @@ export async function buildContext(core: Core, initial: { request?: Request; req
   if (!authorization) return { ...base, identity: null, tokenProblem: null };
   const token = BEARER.exec(authorization)?.[1];
   if (token === undefined) {
-    return { ...base, identity: null, tokenProblem: 'Authorization must be "Bearer <token>"' };
+    return { ...base, identity: null, tokenProblem: new TokenError('Authorization must be "Bearer <token>"') };
   }
   let identity: Identity | null = null;
-  let tokenProblem: string | null = null;
+  let tokenProblem: TokenError | null = null;
   try {
     identity = await core.tokens.verify(token);
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
-    tokenProblem = error.message;
+    tokenProblem = error;
   }
   return { ...base, identity, tokenProblem };
 }

@@ -2,6 +2,7 @@ import { GraphQLError, type ExecutionArgs, getOperationAST, parse } from 'graphq
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { coalesceWrites } from './coalesce';
+import { holdsLongPoll } from './long-poll';
 import { type Context as ProtocolContext, makeServer, type OperationResult } from 'graphql-ws';
 import { SEND_ANSWER, SEND_ICE_CANDIDATE, SEND_OFFER, SIGNALS_SUBSCRIPTION } from '@switchboard/client/wire';
 import { PreparedOperations } from './prepared';
@@ -206,12 +207,12 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
         if (errors.length > 0) {
           return errors.map((e) => (e.extensions['code'] ? e : new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: ErrorCode.ValidationFailed } })));
         }
-        if (getOperationAST(document, payload.operationName)?.operation === 'subscription') {
+        const operation = getOperationAST(document, payload.operationName);
+        if (operation?.operation === 'subscription' || holdsLongPoll(operation)) {
           const refused = admitSubscription(session, id);
           if (refused) return [refused];
-        } else {
-          session.running.add(id);
         }
+        if (operation?.operation !== 'subscription') session.running.add(id);
         const args: ExecutionArgs = {
           schema,
           document,
