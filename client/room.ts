@@ -180,6 +180,8 @@ export class Room<PC extends RoomConnection = DefaultPeerConnection> extends Typ
   private leaving: Promise<void> | null = null;
   private lastError: SignalingError | null = null;
   private started = false;
+  /** The pause between two rejoin attempts, cut short by `leave()`. */
+  private rejoinWait: { readonly timer: ReturnType<typeof setTimeout>; readonly resolve: () => void } | null = null;
 
   /** @internal use {@link joinRoom} */
   constructor(private readonly options: JoinRoomOptions<PC>) {
@@ -245,6 +247,10 @@ export class Room<PC extends RoomConnection = DefaultPeerConnection> extends Typ
   /** Leaves the room: the others see this peer leave at once; every connection closes. Safe to call twice. */
   leave(): Promise<void> {
     this.leaving ??= (async () => {
+      if (this.rejoinWait) {
+        clearTimeout(this.rejoinWait.timer);
+        this.rejoinWait.resolve();
+      }
       this.closeLinks('closed');
       await this.discardClient();
       this.machine.walkTo('disconnected');
@@ -489,9 +495,11 @@ export class Room<PC extends RoomConnection = DefaultPeerConnection> extends Typ
         return;
       } catch (caught) {
         await this.discardClient();
+        if (this.leaving) return;
         this.report(caught instanceof SignalingError ? caught : transportError(caught));
         const delayMs = Math.random() * Math.min(RECONNECT_MAX_DELAY_MS, RECONNECT_BASE_DELAY_MS * 2 ** (attempt - 1));
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        await new Promise<void>((resolve) => (this.rejoinWait = { timer: setTimeout(resolve, delayMs), resolve }));
+        this.rejoinWait = null;
       }
     }
     this.rejoining = false;

@@ -95,8 +95,10 @@ describe('joinRoom after a gateway restart', () => {
     const states: string[] = [];
     ada.on('state', ({ state }) => states.push(state));
     const oldSession = ada.signaling;
+    const lost = Promise.all([ada, bob].map((room) => nextEvent(room, 'state', ({ state }) => state === 'reconnecting')));
 
     await first.close();
+    await lost;
     // Same port, another secret: what `npm start` without SIGNALING_SECRET does on every start.
     gateways.push(await startGateway({ PORT: String(first.port), GRACE_MS: '1500', SIGNALING_SECRET: `${TEST_SECRET}-after-restart` }));
     await Promise.all([roomState(ada, 'connected'), roomState(bob, 'connected')]);
@@ -128,8 +130,10 @@ describe('joinRoom with a token from a backend, after a gateway restart with a n
     const cy = await joinRoom({ url: first.httpUrl, token: await backend('cy'), webSocketImpl: WebSocket, createPeerConnection: weriftConnection });
     rooms.push(ada, bob, cy);
     await peersIn(ada, 2);
+    const lost = Promise.all([ada, bob, cy].map((room) => nextEvent(room, 'state', ({ state }) => state === 'reconnecting')));
 
     await first.close();
+    await lost;
     const second = await startGateway({ PORT: String(first.port), GRACE_MS: '1500', SIGNALING_SECRET: `${TEST_SECRET}-after-restart` });
     gateways.push(second);
     url = second.httpUrl;
