@@ -59,18 +59,19 @@ describe('GraphiQL in Chromium', () => {
     await result.getByText('"token"').waitFor({ timeout: 30_000 });
     expect(await result.innerText()).toMatch(/"room":\s*"demo"/);
 
+    // Tab 5 (peers) answers with data, not a variable or token error (run before tab 2's subscription,
+    // which keeps GraphiQL's one ▶ busy as its stop button).
+    await openTab(page, 4);
+    await page.locator('.graphiql-execute-button').click();
+    await result.getByText('"peers"').waitFor({ timeout: 30_000 });
+    expect(await result.innerText()).not.toMatch(/"errors"/);
+
     // Tab 2 carries a real token in its Headers pane: its subscription opens with Welcome.
     await openTab(page, 1);
     await page.locator('.graphiql-execute-button').click();
     await result.getByText('"Welcome"').waitFor({ timeout: 30_000 });
     expect(await result.innerText()).not.toMatch(/"errors"/);
     await page.screenshot({ path: 'test/artifacts/graphiql-signals.png' });
-
-    // Tab 5 (peers) answers with data, not a variable or token error.
-    await openTab(page, 4);
-    await page.locator('.graphiql-execute-button').click();
-    await result.getByText('"peers"').waitFor({ timeout: 30_000 });
-    expect(await result.innerText()).not.toMatch(/"errors"/);
     await context.close();
   }, 90_000);
 });
