@@ -1,6 +1,6 @@
 import type { Identity } from '../auth/tokens';
 import type { Core } from '../core';
-import { unauthenticated } from '../errors';
+import { unauthenticated, unavailable } from '../errors';
 import type { ConnectionHandle } from '../presence/connections';
 
 export type Transport = 'http' | 'sse' | 'ws';
@@ -13,6 +13,8 @@ export interface GatewayContext {
   identity: Identity | null;
   /** Why a presented token was refused, for the UNAUTHENTICATED message. */
   tokenProblem: string | null;
+  /** The token could not be checked (its key source is down): operations needing it answer UNAVAILABLE. */
+  keysUnavailable: boolean;
   /** The `x-api-key` header, for createSession when guest sessions are off. */
   apiKey: string | null;
   /** The WebSocket this operation arrived on; null on HTTP and SSE. */
@@ -24,6 +26,7 @@ export interface GatewayContext {
 /** The caller's identity, or UNAUTHENTICATED; also refuses a token that expired mid-connection. */
 export function requireIdentity(ctx: GatewayContext): Identity {
   const { identity } = ctx;
+  if (identity === null && ctx.keysUnavailable) throw unavailable('the token could not be checked (its key source is unreachable); retry shortly');
   if (identity === null) throw unauthenticated(ctx.tokenProblem ?? undefined);
   if (identity.exp * 1000 <= Date.now()) throw unauthenticated('token expired: call refreshSession before expiry or create a new session');
   return identity;

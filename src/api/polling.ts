@@ -39,7 +39,7 @@ function validateWait(waitMs: number | null | undefined): number {
  */
 async function poll(ctx: GatewayContext, after: string | null, waitMs: number): Promise<SignalBatch> {
   const identity = requireIdentity(ctx);
-  const self = { id: identity.peerId, name: identity.name, room: identity.room };
+  const self = { id: identity.peerId, name: identity.name, room: identity.room, session: identity.session };
   const detach = await brokered(ctx.core.presence.attach(self));
   try {
     const feed = await brokered(ctx.core.broker.open(self, after));

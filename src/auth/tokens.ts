@@ -1,8 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, SignJWT, type JSONWebKeySet, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import { createLocalJWKSet, jwtVerify, SignJWT, type JSONWebKeySet, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { z } from 'zod';
-import { ID_PATTERN, MAX_NAME_CHARS } from '../protocol';
+import type { PeerSession } from '../events';
+import { ID_PATTERN, MAX_NAME_CHARS, TOKEN_VERIFY_TIMEOUT_MS } from '../protocol';
+import { KeySourceUnavailableError, RemoteKeySet } from './jwks';
+
+export { KeySourceUnavailableError } from './jwks';
 
 /** Who a valid session token says the caller is. */
 export interface Identity {
@@ -11,6 +16,8 @@ export interface Identity {
   name: string | null;
   /** Expiry, epoch seconds. */
   exp: number;
+  /** The session the token belongs to; kept by refreshSession. */
+  session: PeerSession;
 }
 
 /** A refused token; `reason` is safe to show the client. */
@@ -24,6 +31,8 @@ export interface TokenServiceOptions {
   jwksUrl: string | undefined;
   audience: string | undefined;
   issuer: string | undefined;
+  /** Bound on one verify(), key download included (default {@link TOKEN_VERIFY_TIMEOUT_MS}). */
+  verifyTimeoutMs?: number;
 }
 
 /** Tolerated clock difference between the token's issuer and this gateway. */
@@ -31,20 +40,32 @@ const CLOCK_SKEW_S = 5;
 const HMAC_ALGORITHMS = ['HS256'];
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'ES256', 'PS256', 'EdDSA'];
 
+const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 const claimsSchema = z.object({
   sub: z.string().regex(ID_PATTERN),
   room: z.string().regex(ID_PATTERN),
   exp: z.number(),
   name: z.string().max(MAX_NAME_CHARS).optional(),
+  iat: z.number().optional(),
+  sid: z.string().regex(SESSION_ID_PATTERN).optional(),
+  sat: z.number().int().nonnegative().optional(),
 });
+
+/** A new session's id: random, not guessable from the peer id. */
+function newSession(): PeerSession {
+  return { id: randomBytes(9).toString('base64url'), startedAtMs: Date.now() };
+}
 
 /** Mints and verifies session tokens: HS256 with the shared secret, or RS/ES keys from a JWKS URL. */
 export class TokenService {
   private readonly key: Uint8Array;
   private readonly jwks: JWTVerifyGetKey | undefined;
+  private readonly verifyTimeoutMs: number;
   private readonly checks: Pick<JWTVerifyOptions, 'audience' | 'issuer' | 'clockTolerance'>;
 
   constructor(private readonly options: TokenServiceOptions) {
+    this.verifyTimeoutMs = options.verifyTimeoutMs ?? TOKEN_VERIFY_TIMEOUT_MS;
     this.key = new TextEncoder().encode(options.secret);
     this.jwks = options.jwksUrl === undefined ? undefined : loadJwks(new URL(options.jwksUrl));
     this.checks = { clockTolerance: CLOCK_SKEW_S };
@@ -52,10 +73,19 @@ export class TokenService {
     if (options.issuer !== undefined) this.checks.issuer = options.issuer;
   }
 
-  async mint(identity: Omit<Identity, 'exp'>, ttlS: number): Promise<{ token: string; expiresAt: Date }> {
+  /**
+   * Mints a token. Without `session` it starts a new session (createSession, the CLI); refreshSession
+   * passes the token's own so the session carries on. A session without an id (a token minted
+   * elsewhere without `sid`) stays without one.
+   */
+  async mint(identity: Omit<Identity, 'exp' | 'session'>, ttlS: number, session: PeerSession = newSession()): Promise<{ token: string; expiresAt: Date }> {
     const exp = Math.floor(Date.now() / 1000) + ttlS;
-    const claims: Record<string, string> = { room: identity.room };
+    const claims: Record<string, string | number> = { room: identity.room };
     if (identity.name !== null) claims['name'] = identity.name;
+    if (session.id !== '') {
+      claims['sid'] = session.id;
+      claims['sat'] = session.startedAtMs;
+    }
     const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(identity.peerId).setIssuedAt().setExpirationTime(exp);
     if (this.options.audience !== undefined) jwt.setAudience(this.options.audience);
     if (this.options.issuer !== undefined) jwt.setIssuer(this.options.issuer);
@@ -63,8 +93,23 @@ export class TokenService {
     return { token, expiresAt: new Date(exp * 1000) };
   }
 
-  /** Verifies signature, algorithm and times; throws {@link TokenError} with a client-safe reason. */
+  /**
+   * Verifies signature, algorithm and times; throws {@link TokenError} with a client-safe reason, or
+   * {@link KeySourceUnavailableError} when the keys could not be had within the deadline (an outage).
+   */
   async verify(token: string): Promise<Identity> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new KeySourceUnavailableError(`token not verified within ${this.verifyTimeoutMs} ms`)), this.verifyTimeoutMs);
+    });
+    try {
+      return await Promise.race([this.check(token), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async check(token: string): Promise<Identity> {
     let payload: unknown;
     try {
       // Each key type is verified only with its own pinned algorithms: no alg "none", and no HMAC
@@ -79,13 +124,16 @@ export class TokenService {
       if (issuedAt !== undefined && issuedAt > Date.now() / 1000 + CLOCK_SKEW_S) throw new TokenError('token issued in the future');
       payload = result.payload;
     } catch (error) {
-      if (error instanceof TokenError) throw error;
+      if (error instanceof TokenError || error instanceof KeySourceUnavailableError) throw error;
       const code = error instanceof Error && 'code' in error ? error.code : undefined;
       throw new TokenError(code === 'ERR_JWT_EXPIRED' ? 'token expired' : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? 'token claims not accepted' : 'token invalid');
     }
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new TokenError('token claims invalid: needs sub, room and exp');
-    return { peerId: claims.data.sub, room: claims.data.room, name: claims.data.name ?? null, exp: claims.data.exp };
+    const { sub, room, name, exp, iat, sid, sat } = claims.data;
+    if ((sid === undefined) !== (sat === undefined)) throw new TokenError('token claims invalid: sid and sat go together');
+    const session: PeerSession = sid === undefined ? { id: '', startedAtMs: (iat ?? 0) * 1000 } : { id: sid, startedAtMs: sat ?? 0 };
+    return { peerId: sub, room, name: name ?? null, exp, session };
   }
 
   private isHmac(token: string): boolean {
@@ -99,9 +147,9 @@ export class TokenService {
   }
 }
 
-/** A JWKS from a URL (jose fetches, caches and refreshes it) or from a file (read once at start). */
+/** A JWKS from a URL (fetched, cached and refreshed within bounds: see RemoteKeySet) or from a file (read once at start). */
 function loadJwks(url: URL): JWTVerifyGetKey {
-  if (url.protocol !== 'file:') return createRemoteJWKSet(url);
+  if (url.protocol !== 'file:') return new RemoteKeySet(url).getKey;
   const jwks = JSON.parse(readFileSync(fileURLToPath(url), 'utf8')) as JSONWebKeySet;
   return createLocalJWKSet(jwks);
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { DirectSignal, PeerAddress, PeerInfo, PresenceSignal, SignalEvent } from '../events';
+import type { Delivery, DirectSignal, PeerAddress, PeerInfo, PeerSession, PresenceSignal, SignalEvent } from '../events';
 import { type LeaveReason, SignalKind } from '../protocol';
-import type { Broker, LeaveScope, SendResult } from './broker';
+import { type Broker, isNewerSession, type LeaveScope, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
 
 export interface MemoryBrokerOptions {
@@ -77,6 +77,8 @@ interface Room {
 interface Mailbox {
   log: Log<DirectSignal>;
   subscribers: Set<Subscriber>;
+  /** The session that owns this mailbox; null until one joins. */
+  session: PeerSession | null;
 }
 
 interface Position {
@@ -107,6 +109,8 @@ export class MemoryBroker implements Broker {
   private readonly rooms = new Map<string, Room>();
   private readonly mailboxes = new Map<string, Mailbox>();
   private readonly claims = new Map<string, number>();
+  /** Receipts of sends that carried an idempotency key, by room/sender/key, until they expire. */
+  private readonly receipts = new Map<string, { delivery: Delivery; expiresAt: number }>();
   private readonly boot = randomBytes(4).readUInt32BE(0).toString(36);
   private epochs = 0;
   private order = 0;
@@ -120,9 +124,17 @@ export class MemoryBroker implements Broker {
     this.sweeper.unref();
   }
 
-  async send(roomId: string, signal: DirectSignal): Promise<SendResult> {
+  async send(roomId: string, signal: DirectSignal, sender: SendOptions): Promise<SendResult> {
+    const receiptKey = sender.idempotencyKey === null ? null : `${roomId}/${signal.from}/${sender.idempotencyKey}`;
+    const earlier = receiptKey === null ? undefined : this.receipts.get(receiptKey);
+    if (earlier && earlier.expiresAt > this.now()) return earlier.delivery;
     const room = this.rooms.get(roomId);
     if (!room?.roster.has(signal.from)) return 'sender-not-joined';
+    const owner = this.mailboxes.get(`${roomId}/${signal.from}`)?.session;
+    if (owner && owner.id !== sender.session.id) {
+      if (isNewerSession(sender.session, owner)) return 'sender-not-joined';
+      throw new SessionSupersededError('a newer session holds your peer id');
+    }
     if (!room.roster.has(signal.to)) return 'recipient-not-found';
     const mailbox = this.mailbox(roomId, signal.to);
     const entry = mailbox.log.append(signal, ++this.order, this.now(), this.options.mailboxEvents);
@@ -130,12 +142,18 @@ export class MemoryBroker implements Broker {
       sub.mailboxSeq = entry.seq;
       sub.feed.push(this.stamp(sub, entry));
     }
-    return { id: `${mailbox.log.epoch}.${entry.seq.toString(36)}`, at: entry.at };
+    const delivery = { id: `${mailbox.log.epoch}.${entry.seq.toString(36)}`, at: entry.at };
+    if (receiptKey !== null) this.receipts.set(receiptKey, { delivery, expiresAt: entry.at + this.options.retentionMs });
+    return delivery;
   }
 
-  async join(roomId: string, peer: PeerInfo): Promise<boolean> {
+  async join(roomId: string, peer: PeerInfo, session: PeerSession): Promise<boolean> {
     const room = this.room(roomId);
-    if (room.roster.has(peer.id)) return false;
+    this.ownMailbox(roomId, peer.id, session);
+    if (room.roster.has(peer.id)) {
+      room.roster.set(peer.id, peer);
+      return false;
+    }
     room.roster.set(peer.id, peer);
     this.claims.delete(`${roomId}/${peer.id}`);
     this.announce(room, { kind: SignalKind.PeerConnected, peer });
@@ -164,9 +182,9 @@ export class MemoryBroker implements Broker {
     return true;
   }
 
-  async open(self: PeerInfo & { room: string }, after: string | null): Promise<Feed> {
+  async open(self: SessionPeer, after: string | null): Promise<Feed> {
     const room = this.room(self.room);
-    const mailbox = this.mailbox(self.room, self.id);
+    const mailbox = this.ownMailbox(self.room, self.id, self.session);
     const from = after === null ? null : decodeCursor(after);
     const resumed =
       from !== null && mailbox.log.covers(from.mailboxEpoch, from.mailboxSeq) && room.log.covers(from.roomEpoch, from.roomSeq);
@@ -260,10 +278,29 @@ export class MemoryBroker implements Broker {
     const key = `${roomId}/${peerId}`;
     let mailbox = this.mailboxes.get(key);
     if (!mailbox) {
-      mailbox = { log: new Log(this.newEpoch()), subscribers: new Set() };
+      mailbox = { log: new Log(this.newEpoch()), subscribers: new Set(), session: null };
       this.mailboxes.set(key, mailbox);
     }
     return mailbox;
+  }
+
+  /**
+   * The peer's mailbox for `session`: the one it owns; a new, empty one when `session` is newer than
+   * the owner (the old session's subscribers end: its events are not the new one's to read); refused
+   * when an older or equally old other session asks.
+   */
+  private ownMailbox(roomId: string, peerId: string, session: PeerSession): Mailbox {
+    const mailbox = this.mailbox(roomId, peerId);
+    const owner = mailbox.session;
+    if (owner === null || owner.id === session.id) {
+      mailbox.session = owner ?? session;
+      return mailbox;
+    }
+    if (!isNewerSession(session, owner)) throw new SessionSupersededError('a newer session holds this peer id');
+    const fresh: Mailbox = { log: new Log(this.newEpoch()), subscribers: new Set(), session };
+    this.mailboxes.set(`${roomId}/${peerId}`, fresh);
+    for (const sub of mailbox.subscribers) sub.feed.fail(new SessionSupersededError('a newer session holds this peer id'));
+    return fresh;
   }
 
   /** Drops expired events, then forgets mailboxes, rooms and claims nobody can use any more. */
@@ -281,5 +318,6 @@ export class MemoryBroker implements Broker {
       if (room.roster.size === 0 && room.log.entries.length === 0 && room.subscribers.size === 0) this.rooms.delete(roomId);
     }
     for (const [key, expiresAt] of this.claims) if (expiresAt <= now) this.claims.delete(key);
+    for (const [key, receipt] of this.receipts) if (receipt.expiresAt <= now) this.receipts.delete(key);
   }
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { GatewayContext } from '../api/context';
 import { clientIp } from '../limits/client-ip';
-import { TokenError, type Identity } from '../auth/tokens';
+import { KeySourceUnavailableError, TokenError, type Identity } from '../auth/tokens';
 import type { Core } from '../core';
 import type { WsSession } from './websocket';
 
@@ -16,7 +16,7 @@ const BEARER = /^Bearer\s+(\S+)$/i;
 /** The resolver context of an operation on a WebSocket: the identity verified at connection init. */
 export function wsContext(core: Core, session: WsSession): GatewayContext {
   const { identity, handle, clientIp } = session;
-  return { core, transport: 'ws', identity, tokenProblem: null, apiKey: null, connection: handle, clientIp };
+  return { core, transport: 'ws', identity, tokenProblem: null, keysUnavailable: false, apiKey: null, connection: handle, clientIp };
 }
 
 /**
@@ -31,7 +31,7 @@ export async function buildContext(core: Core, initial: { request?: Request; req
   const transport = accept.includes('text/event-stream') ? 'sse' : 'http';
   const apiKey = headers?.get('x-api-key') ?? null;
   const authorization = headers?.get('authorization');
-  const base = { core, transport, apiKey, connection: null, clientIp: ip } as const;
+  const base = { core, transport, apiKey, connection: null, clientIp: ip, keysUnavailable: false } as const;
   if (!authorization) return { ...base, identity: null, tokenProblem: null };
   const token = BEARER.exec(authorization)?.[1];
   if (token === undefined) {
@@ -42,6 +42,8 @@ export async function buildContext(core: Core, initial: { request?: Request; req
   try {
     identity = await core.tokens.verify(token);
   } catch (error) {
+    // The keys could not be had: the token may be good, so operations that need it answer UNAVAILABLE.
+    if (error instanceof KeySourceUnavailableError) return { ...base, identity: null, tokenProblem: null, keysUnavailable: true };
     if (!(error instanceof TokenError)) throw error;
     tokenProblem = error.message;
   }

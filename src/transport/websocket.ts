@@ -8,7 +8,7 @@ import { PreparedOperations } from './prepared';
 import { answerPrepared } from './prepared-ws';
 import { serveGraphqlWs, type SocketExtra } from './ws-adapter';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { TokenError, type Identity } from '../auth/tokens';
+import { KeySourceUnavailableError, TokenError, type Identity } from '../auth/tokens';
 import type { Core } from '../core';
 import type { ConnectionHandle } from '../presence/connections';
 import { peerKey } from '../presence/presence';
@@ -153,6 +153,11 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
           identity = await core.tokens.verify(token);
         } catch (error) {
           if (error instanceof TokenError) return false;
+          // The token could not be checked, not refused: a close code the client retries (then graphql-ws's own close is a no-op).
+          if (error instanceof KeySourceUnavailableError) {
+            core.connections.close({ end: (code, reason) => ctx.extra.socket.close(code, reason) }, CloseCode.Unavailable, 'token could not be checked now; reconnect shortly');
+            return false;
+          }
           throw error;
         }
         const socket = ctx.extra.socket;
