@@ -6,6 +6,7 @@
 import type { AnyVariables, TypedDocumentNode } from '@urql/core';
 import { TypedEmitter } from './emitter';
 import { closedError, SignalingError, transportError } from './errors';
+import { idempotencyKey } from './idempotency';
 import {
   IceServersDocument,
   LeaveRoomDocument,
@@ -185,17 +186,17 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
 
   /** Sends an SDP offer to `to`; resolves with the gateway's receipt. */
   sendOffer(to: string, sdp: string): Promise<Delivery> {
-    return this.send(SendOfferDocument, { to, sdp }).then((data) => data.sendOffer);
+    return this.send(SendOfferDocument, { to, sdp, idempotencyKey: idempotencyKey() }).then((data) => data.sendOffer);
   }
 
   /** Sends an SDP answer to `to`. */
   sendAnswer(to: string, sdp: string): Promise<Delivery> {
-    return this.send(SendAnswerDocument, { to, sdp }).then((data) => data.sendAnswer);
+    return this.send(SendAnswerDocument, { to, sdp, idempotencyKey: idempotencyKey() }).then((data) => data.sendAnswer);
   }
 
   /** Sends an ICE candidate to `to` (`candidate: ""` is end-of-candidates). */
   sendIceCandidate(to: string, candidate: IceCandidateSend): Promise<Delivery> {
-    return this.send(SendIceCandidateDocument, { to, candidate }).then((data) => data.sendIceCandidate);
+    return this.send(SendIceCandidateDocument, { to, candidate, idempotencyKey: idempotencyKey() }).then((data) => data.sendIceCandidate);
   }
 
   /** STUN/TURN servers, ready for `new RTCPeerConnection({ iceServers })` (TURN credentials are short-lived: ask per call). */
@@ -375,7 +376,11 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     return new Promise((resolve) => this.later(delayMs, resolve));
   }
 
-  /** Runs an operation on the live link, waiting for one and retrying what can be retried. */
+  /**
+   * Runs an operation on the live link, waiting for one and retrying what can be retried. Retries
+   * repeat `variables` as they are: a send's idempotency key with them, so the gateway recognises a
+   * retry of a signal it already stored.
+   */
   private async send<Data, Variables extends AnyVariables>(document: TypedDocumentNode<Data, Variables>, variables: Variables): Promise<Data> {
     for (let attempt = 0; ; attempt += 1) {
       if (this.closing) throw closedError();

@@ -174,7 +174,7 @@ async function openSignals(ctx: GatewayContext, after: string | null): Promise<F
   const { connection } = ctx;
   if (connection === null) {
     const key = peerKey(identity.room, identity.peerId);
-    const stream = { end: () => feed.end() };
+    const stream = { end: () => feed.end(), session: identity.session };
     ctx.core.connections.register(key, stream, CloseCode.Replaced, 'replaced by a newer connection');
     feed.onClose(() => ctx.core.connections.unregister(key, stream));
   } else {

@@ -170,6 +170,7 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
           pendingClose: null,
           protocol: ctx,
           handle: {
+            session: identity.session,
             renew: (exp) => {
               session.identity = { ...session.identity, exp };
             },
