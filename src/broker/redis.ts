@@ -466,11 +466,24 @@ export class RedisBroker implements Broker {
 
   private release(sub: RedisSubscriber): void {
     this.subscribers.delete(sub);
-    for (const id of sub.subIds.splice(0)) {
+    this.unsubscribe(sub.subIds.splice(0));
+  }
+
+  /**
+   * graphql-redis-subscriptions sends UNSUBSCRIBE without handling its failure, so while the
+   * subscriber connection is down (no offline queue) the handles are let go once it is back.
+   */
+  private unsubscribe(ids: number[]): void {
+    if (ids.length === 0 || this.closed) return;
+    if (this.subscriberConnection.status !== 'ready') {
+      this.subscriberConnection.once('ready', () => this.unsubscribe(ids));
+      return;
+    }
+    for (const id of ids) {
       try {
         this.pubsub.unsubscribe(id);
       } catch (error) {
-        this.options.log.debug({ err: error }, 'unsubscribe after connection loss');
+        this.options.log.debug({ err: error }, 'unsubscribe of an unknown subscription');
       }
     }
   }
