@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { RedisPubSub } from 'graphql-redis-subscriptions';
 import Redis, { type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DirectSignal, PeerAddress, PeerInfo, PeerSession, PresenceSignal, SignalEvent } from '../events';
 import { LeaveReason, SignalKind } from '../protocol';
 import { type Broker, BrokerUnavailableError, type LeaveScope, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
+import { RedisChannels } from './redis-channels';
 import { CLAIM, JOIN, LATE, LEAVE, OPEN, RESTORE, SEND, SUPERSEDED } from './redis-scripts';
 
 export interface RedisBrokerOptions {
@@ -119,7 +119,8 @@ class RedisSubscriber {
   private readonly retired = new Set<string>();
   /** While a snapshot is being read, live messages wait here and are deduplicated against it after. */
   buffer: Published[] | null = [];
-  readonly subIds: number[] = [];
+  /** Ends this subscriber's pub/sub handlers. */
+  readonly releases: Array<() => void> = [];
 
   constructor(
     readonly self: SessionPeer,
@@ -204,7 +205,7 @@ export class RedisBroker implements Broker {
   readonly instanceId = randomBytes(6).toString('hex');
   private readonly commands: Redis & RedisCommands;
   private readonly subscriberConnection: Redis;
-  private readonly pubsub: RedisPubSub;
+  private readonly channels: RedisChannels;
   private readonly subscribers = new Set<RedisSubscriber>();
   private readonly leaseMs: number;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -236,7 +237,7 @@ export class RedisBroker implements Broker {
     this.commands.defineCommand('sbRestore', { numberOfKeys: 3, lua: RESTORE });
     this.commands.defineCommand('sbClaim', { numberOfKeys: 2, lua: CLAIM });
     this.commands.defineCommand('sbOpen', { numberOfKeys: 5, lua: OPEN });
-    this.pubsub = new RedisPubSub({ publisher: this.commands, subscriber: this.subscriberConnection });
+    this.channels = new RedisChannels(this.subscriberConnection, options.log);
 
     const log = options.log;
     for (const [name, connection] of [
@@ -366,11 +367,11 @@ export class RedisBroker implements Broker {
   async open(self: SessionPeer, after: string | null): Promise<Feed> {
     const feed = new Feed(this.options.feedLimits);
     const sub = new RedisSubscriber(self, feed);
-    const onMessage = (message: Published) => this.onMessage(sub, message);
+    const onMessage = (message: unknown) => this.onMessage(sub, message as Published);
     try {
       // Subscribe first, then snapshot: anything published in between is buffered and deduplicated.
-      sub.subIds.push(await this.call(() => this.pubsub.subscribe(keys.peerChannel(self.room, self.id), onMessage), 'subscriber'));
-      sub.subIds.push(await this.call(() => this.pubsub.subscribe(keys.roomChannel(self.room), onMessage), 'subscriber'));
+      sub.releases.push(await this.call(() => this.channels.subscribe(keys.peerChannel(self.room, self.id), onMessage), 'subscriber'));
+      sub.releases.push(await this.call(() => this.channels.subscribe(keys.roomChannel(self.room), onMessage), 'subscriber'));
       const cursor = after === null ? null : CURSOR_PATTERN.exec(after);
       const position = cursor ? { mailboxEpoch: cursor[1] ?? '', mailboxPos: cursor[2] ?? '', logEpoch: cursor[3] ?? '', logPos: cursor[4] ?? '' } : null;
       const reply = await this.snapshot(self, position, 'open');
@@ -466,26 +467,7 @@ export class RedisBroker implements Broker {
 
   private release(sub: RedisSubscriber): void {
     this.subscribers.delete(sub);
-    this.unsubscribe(sub.subIds.splice(0));
-  }
-
-  /**
-   * graphql-redis-subscriptions sends UNSUBSCRIBE without handling its failure, so while the
-   * subscriber connection is down (no offline queue) the handles are let go once it is back.
-   */
-  private unsubscribe(ids: number[]): void {
-    if (ids.length === 0 || this.closed) return;
-    if (this.subscriberConnection.status !== 'ready') {
-      this.subscriberConnection.once('ready', () => this.unsubscribe(ids));
-      return;
-    }
-    for (const id of ids) {
-      try {
-        this.pubsub.unsubscribe(id);
-      } catch (error) {
-        this.options.log.debug({ err: error }, 'unsubscribe of an unknown subscription');
-      }
-    }
+    for (const release of sub.releases.splice(0)) release();
   }
 
   /**
