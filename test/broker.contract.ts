@@ -1,4 +1,4 @@
-import type { Broker, SendOptions } from '../src/broker/broker';
+import { type Broker, type SendOptions, SessionSupersededError } from '../src/broker/broker';
 import type { Feed } from '../src/broker/feed';
 import type { DirectSignal, PeerSession, SignalEvent } from '../src/events';
 import { LeaveReason, SignalKind } from '../src/protocol';
@@ -158,6 +158,54 @@ export function brokerContract(name: string, make: () => Promise<{ broker: Broke
       expect(await broker.claim({ room, peer: 'x' }, 60_000)).toBe(false);
       await broker.join(room, { id: 'y', name: null }, S);
       expect(await broker.claim({ room, peer: 'y' }, 60_000)).toBe(false);
+    });
+
+    it('answers a repeated idempotency key with the first receipt and stores the signal once', async () => {
+      await broker.join(room, { id: 'a', name: null }, S);
+      await broker.join(room, { id: 'b', name: null }, S);
+      const b = await open('b');
+      await next(b);
+      const keyed: SendOptions = { session: S, idempotencyKey: 'k1' };
+      const first = await broker.send(room, offer('a', 'b', 1), keyed);
+      expect(await broker.send(room, offer('a', 'b', 1), keyed)).toEqual(first);
+      // The key is the sender's: another sender's k1 is another signal.
+      expect(await broker.send(room, offer('b', 'a', 9), keyed)).not.toEqual(first);
+      await broker.send(room, offer('a', 'b', 2), { session: S, idempotencyKey: 'k2' });
+      expect((await next(b)).cursor).not.toBe('');
+      expect(await next(b)).toMatchObject({ kind: 'Offer', sdp: 'v=0 #2' });
+    });
+
+    it("a newer session of a peer id starts with an empty mailbox; the older one's cursor, join, stream and sends are refused", async () => {
+      const old: PeerSession = { id: 'old', startedAtMs: 1_000 };
+      const fresh: PeerSession = { id: 'new', startedAtMs: 2_000 };
+      await broker.join(room, { id: 'a', name: null }, S);
+      await broker.join(room, { id: 'v', name: 'victim' }, old);
+      const victim = await broker.open({ id: 'v', name: 'victim', room, session: old }, null);
+      feeds.push(victim);
+      await next(victim);
+      await broker.send(room, { kind: SignalKind.Offer, from: 'a', to: 'v', sdp: 'v=0 secret' }, SEND);
+      const secret = await next(victim);
+      expect(secret).toMatchObject({ sdp: 'v=0 secret' });
+      await broker.leave(room, 'v', LeaveReason.Left, 'anywhere');
+      await broker.send(room, offer('a', 'v', 0), SEND).catch(() => undefined);
+
+      // A new session takes the id: it never sees the old session's events, whatever cursor it brings.
+      expect(await broker.join(room, { id: 'v', name: 'intruder' }, fresh)).toBe(true);
+      await expect(next(victim)).rejects.toThrow(SessionSupersededError);
+      const intruder = await broker.open({ id: 'v', name: 'intruder', room, session: fresh }, secret.cursor);
+      feeds.push(intruder);
+      expect(await next(intruder)).toMatchObject({ kind: 'Welcome', resumed: false });
+      await broker.send(room, offer('a', 'v', 1), SEND);
+      expect(await next(intruder)).toMatchObject({ kind: 'Offer', sdp: 'v=0 #1' });
+
+      // The older session cannot come back over it.
+      await expect(broker.join(room, { id: 'v', name: 'victim' }, old)).rejects.toThrow(SessionSupersededError);
+      await expect(broker.open({ id: 'v', name: 'victim', room, session: old }, null)).rejects.toThrow(SessionSupersededError);
+      await expect(broker.send(room, offer('v', 'a', 2), { session: old, idempotencyKey: null })).rejects.toThrow(SessionSupersededError);
+      expect(await broker.roster(room)).toEqual([
+        { id: 'a', name: null },
+        { id: 'v', name: 'intruder' },
+      ]);
     });
 
     it('stops delivering to a feed that was returned', async () => {

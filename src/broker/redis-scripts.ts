@@ -64,10 +64,11 @@ end
 /**
  * Which session owns a peer id's mailbox. The first session to join owns it; the same session
  * carries on; a strictly newer one (later start) takes it over with an empty mailbox and a new epoch,
- * when `takeOver` is set; anything else is 'superseded' and changes nothing.
+ * when `takeOver` is set; the old session's live subscribers are told on the peer's channel. Anything else is 'superseded'
+ * and changes nothing.
  */
 const SESSION = `
-local function claimSession(meta, mailbox, sid, start, candidate, takeOver)
+local function claimSession(meta, mailbox, sid, start, candidate, takeOver, channel)
   local current = redis.call('HMGET', meta, 's', 't')
   if not current[1] then
     redis.call('HSET', meta, 's', sid, 't', start)
@@ -78,6 +79,7 @@ local function claimSession(meta, mailbox, sid, start, candidate, takeOver)
   if takeOver and tonumber(start) > tonumber(current[2]) then
     redis.call('DEL', mailbox)
     redis.call('HSET', meta, 's', sid, 't', start, 'e', candidate)
+    redis.call('PUBLISH', channel, '{"k":"session","u":"' .. sid .. '"}')
     return 'new'
   end
   return 'superseded'
@@ -128,7 +130,7 @@ return id
  */
 export const JOIN = `${NOW_MS}${APPEND}${EPOCHS}${SESSION}
 if now > tonumber(ARGV[11]) then return ${LATE} end
-local session = claimSession(KEYS[6], KEYS[3], ARGV[13], ARGV[14], ARGV[12], true)
+local session = claimSession(KEYS[6], KEYS[3], ARGV[13], ARGV[14], ARGV[12], true, ARGV[7])
 if session == 'superseded' then return ${SUPERSEDED} end
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
 redis.call('PERSIST', KEYS[3])
@@ -197,7 +199,8 @@ return 0
 
 /**
  * KEYS: roster, log, mailbox, meta, roomEpoch. ARGV: mailboxEpoch, afterMailbox, logEpoch, afterLog
- * ('' for no cursor), ttlMs, sid, sessionStartMs, mailboxEpochCandidate, roomEpochCandidate, mode.
+ * ('' for no cursor), ttlMs, sid, sessionStartMs, mailboxEpochCandidate, roomEpochCandidate, mode,
+ * peerChannel.
  * Returns { resumed, rosterFlat, mailboxEpoch, mailboxFrom, logEpoch, logFrom, mailboxEntries,
  * logEntries }: the roster and both stream positions taken in one atomic step, and what both streams
  * hold after the cursor; or { ${SUPERSEDED} } when a newer session holds the peer id.
@@ -208,7 +211,7 @@ return 0
 export const OPEN = `${NOW_MS}${EVICT}${EPOCHS}${SESSION}
 local ttl = tonumber(ARGV[5])
 local heal = ARGV[10] == 'heal'
-local session = claimSession(KEYS[4], KEYS[3], ARGV[6], ARGV[7], ARGV[8], not heal)
+local session = claimSession(KEYS[4], KEYS[3], ARGV[6], ARGV[7], ARGV[8], not heal, ARGV[11])
 if session == 'superseded' then return { ${SUPERSEDED} } end
 local function parse(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')

@@ -94,7 +94,10 @@ type OpenReply =
  * What the broker publishes: a stream entry for live subscribers (with its stream's epoch `p`, and for
  * a mailbox entry the session `u` that owns the mailbox), or "this peer now lives elsewhere".
  */
-type Published = { i: string; q: number; s: 'm' | 'r'; p: string; u?: string; e: DirectSignal | PresenceSignal } | { k: 'moved'; o: string };
+type Published =
+  | { i: string; q: number; s: 'm' | 'r'; p: string; u?: string; e: DirectSignal | PresenceSignal }
+  | { k: 'moved'; o: string }
+  | { k: 'session'; u: string };
 type StreamMessage = Extract<Published, { i: string }>;
 
 /** Opening for a client's cursor, or catching a live subscriber up after a reconnect (see OPEN). */
@@ -442,6 +445,7 @@ export class RedisBroker implements Broker {
         this.newEpoch(),
         this.newEpoch(),
         mode,
+        keys.peerChannel(self.room, self.id),
       ),
     );
   }
@@ -458,7 +462,11 @@ export class RedisBroker implements Broker {
 
   private onMessage(sub: RedisSubscriber, message: Published): void {
     if ('k' in message) {
-      if (message.o !== this.instanceId) this.movedHandler({ room: sub.self.room, peer: sub.self.id });
+      if (message.k === 'session') {
+        if (message.u !== sub.self.session.id) sub.feed.fail(new SessionSupersededError('a newer session holds this peer id'));
+      } else if (message.o !== this.instanceId) {
+        this.movedHandler({ room: sub.self.room, peer: sub.self.id });
+      }
       return;
     }
     if (sub.buffer) sub.buffer.push(message);
