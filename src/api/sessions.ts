@@ -67,9 +67,11 @@ builder.mutationField('refreshSession', (t) =>
     description: 'A fresh token for the same peer and room; needs a valid token.',
     resolve: async (_root, _args, ctx) => {
       const identity = requireIdentity(ctx);
+      // The same session goes on: its mailbox and cursors stay valid under the new token.
       const { token, expiresAt } = await ctx.core.tokens.mint(
         { peerId: identity.peerId, room: identity.room, name: identity.name },
         ctx.core.config.sessionTtlS,
+        identity.session,
       );
       // A socket authenticates once: refreshing over it extends what it may do, as a new connection would.
       ctx.connection?.renew?.(Math.floor(expiresAt.getTime() / 1000));
