@@ -217,6 +217,7 @@ export class RedisBroker implements Broker {
   private wasReady = { commands: false, subscriber: false };
   /** Redis's clock minus ours, ms: write deadlines are given in Redis time. */
   private clockOffsetMs = 0;
+  private clockSampled = false;
   /** The dataset marker seen last; null before the first look. */
   private marker: string | null = null;
   /** True from noticing that Redis lost its data until this instance's peers are back in their rosters. */
@@ -581,7 +582,9 @@ export class RedisBroker implements Broker {
       const receivedAt = Date.now();
       const marker = replies?.[3]?.[1];
       const time = replies?.[4]?.[1];
-      if (Array.isArray(time) && receivedAt - sentAt <= MAX_CLOCK_SAMPLE_RTT_MS) {
+      // A slow round trip says little about the offset; the first sample is taken whatever it costs.
+      if (Array.isArray(time) && (receivedAt - sentAt <= MAX_CLOCK_SAMPLE_RTT_MS || !this.clockSampled)) {
+        this.clockSampled = true;
         this.clockOffsetMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000) - (sentAt + receivedAt) / 2;
       }
       if (typeof marker === 'string') await this.checkMarker(marker);
