@@ -1,11 +1,13 @@
 import Redis from 'ioredis';
 import { PEERS, SEND_OFFER } from '../client/operations';
 import type { Signal } from '../client/types';
+import type { SignalingClient } from '../client';
 import { ErrorCode } from '../src/protocol';
 import { codeOf, createSession, http, wsPeer, type WsPeer } from './helpers/clients';
 import { startGateway, type TestGateway } from './helpers/gateway';
 import { TestRedis } from './helpers/redis';
 import { fakeSdp } from './helpers/sdp';
+import { sdkClient } from './helpers/sdk';
 
 /** Longer than the gateway's 2 s command timeout: every write sent during it is answered UNAVAILABLE. */
 const STALL_MS = 4_000;
@@ -29,7 +31,9 @@ describe('sends and joins answered UNAVAILABLE while Redis stalls do not take ef
     admin = new Redis(redis.url);
     gw = await startGateway({ REDIS_URL: redis.url, GRACE_MS: '60000' });
   });
+  const clients: SignalingClient[] = [];
   afterAll(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
     await Promise.all(sockets.splice(0).map((s) => s.dispose()));
     await gw.close();
     admin.disconnect();
@@ -100,5 +104,27 @@ describe('sends and joins answered UNAVAILABLE while Redis stalls do not take ef
     expect(outcomes.get('before')).toBe('OK');
     expect(outcomes.get('after')).toBe('OK');
     console.log(`${name}: ${refused.length}/${SENDS_DURING_STALL} sends refused UNAVAILABLE during the stall, 0 of them delivered; retried with their keys, each delivered once`);
+  }, 30_000);
+
+  it('the SDK retrying UNAVAILABLE through a stall delivers each signal exactly once', async () => {
+    const room = 'stall-sdk';
+    const bob = wsPeer(gw.wsUrl, (await createSession(gw.httpUrl, room, 'b')).token);
+    sockets.push(bob);
+    const inbox = bob.signals();
+    await inbox.events.next();
+    const alice = await sdkClient(gw.httpUrl, room, 'a');
+    clients.push(alice);
+    await inbox.events.nextWhere((e) => e.__typename === 'PeerConnected');
+
+    await admin.client('PAUSE', STALL_MS);
+    const tags = ['sdk-0', 'sdk-1', 'sdk-2'];
+    // Concurrent sends, each retried by the SDK with its own key until Redis is back.
+    const receipts = await Promise.all(tags.map((tag) => alice.sendOffer('b', fakeSdp(tag))));
+    expect(new Set(receipts.map((r) => r.id)).size).toBe(tags.length);
+    await alice.sendOffer('b', fakeSdp('sdk-end'));
+    await inbox.events.nextWhere((e) => tagOf(e) === 'sdk-end');
+    const delivered = inbox.events.all.map(tagOf).filter((t): t is string => t !== null);
+    expect([...delivered].sort()).toEqual([...tags, 'sdk-end'].sort());
+    expect(delivered[delivered.length - 1]).toBe('sdk-end');
   }, 30_000);
 });
