@@ -1,3 +1,4 @@
+import { SessionSupersededError } from '../broker/broker';
 import { SlowConsumerError, type Feed } from '../broker/feed';
 import type { DirectSignal, IceCandidateData, SignalEvent } from '../events';
 import { refusal } from '../errors';
@@ -181,6 +182,8 @@ async function openSignals(ctx: GatewayContext, after: string | null): Promise<F
     feed.onClose(() => {
       if (feed.endedBy instanceof SlowConsumerError) {
         ctx.core.connections.close(connection, CloseCode.SlowConsumer, 'slow consumer: resume from your last cursor');
+      } else if (feed.endedBy instanceof SessionSupersededError) {
+        ctx.core.connections.close(connection, CloseCode.Replaced, 'a newer session holds this peer id');
       }
     });
   }
