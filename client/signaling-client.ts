@@ -20,6 +20,7 @@ import {
   ATTEMPTS_BEFORE_FALLBACK,
   ClientErrorCode,
   CLOSE_WAIT_MS,
+  CloseCode,
   ErrorCode,
   FINAL_CLOSE_CODES,
   KEEP_ALIVE_MS,
@@ -341,7 +342,8 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     const transport = this.link?.transport;
     this.link = null;
     if (this.closing) return;
-    if ((transport === 'websocket' || transport === 'sse') && !this.welcomed) this.unwelcomed[transport] += 1;
+    // The gateway answering "unavailable" (broker or token key source down) says nothing about the transport: no fallback for it.
+    if ((transport === 'websocket' || transport === 'sse') && !this.welcomed && !isUnavailable(end)) this.unwelcomed[transport] += 1;
     if (isFinal(end)) {
       const { closeCode } = end;
       if (closeCode === undefined) return this.fail(end.error);
@@ -429,6 +431,11 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     if (event === 'error') return super.onListenerError(error, event);
     this.emit('error', error instanceof SignalingError ? error : new SignalingError(ClientErrorCode.BadResponse, `a ${event} listener threw: ${String(error)}`));
   }
+}
+
+/** The gateway could not serve for now (`UNAVAILABLE`, or close `4103`): retried with backoff, never final. */
+function isUnavailable(end: LinkEnd): boolean {
+  return end.closeCode === CloseCode.Unavailable || end.error.code === ErrorCode.Unavailable;
 }
 
 /** Close codes and refusals after which reconnecting cannot help. */
