@@ -120,14 +120,24 @@ describe('a JWKS key source that stalls, floods or fails', () => {
     // A fresh gateway: no keys cached yet, so the outage is visible at the first connect.
     jwks.mode = 'error';
     const second = await startGateway({ SIGNALING_JWKS_URL: jwks.url });
+    const started = Date.now();
     try {
-      const client = createSignalingClient({ url: second.httpUrl, token: await token('sdk'), webSocketImpl: WebSocket, reconnect: { baseDelayMs: 100, maxDelayMs: 400 } });
+      const client = createSignalingClient({
+        url: second.httpUrl,
+        token: await token('sdk'),
+        webSocketImpl: WebSocket,
+        transport: 'auto',
+        reconnect: { baseDelayMs: 100, maxDelayMs: 400, maxAttempts: 100 },
+      });
       clients.push(client);
-      await waitFor(async () => client.history.includes('reconnecting'), 10_000);
+      // Past the attempts after which 'auto' would give up on WebSocket, were these counted as transport failures.
+      await waitFor(async () => client.history.includes('reconnecting') && Date.now() - started > 2_500, 10_000);
       expect(client.state).not.toBe('failed');
       jwks.mode = 'ok';
       await client.ready();
       expect(client.state).toBe('connected');
+      // An outage of the key source is not the transport's fault: no fallback to SSE or long polling.
+      expect(client.transport).toBe('websocket');
     } finally {
       await second.close();
     }
