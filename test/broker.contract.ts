@@ -175,6 +175,18 @@ export function brokerContract(name: string, make: () => Promise<{ broker: Broke
       expect(await next(b)).toMatchObject({ kind: 'Offer', sdp: 'v=0 #2' });
     });
 
+    it('remembers an idempotency key exactly as long as its signal is in the mailbox (bounded)', async () => {
+      await broker.join(room, { id: 'a', name: null }, S);
+      await broker.join(room, { id: 'b', name: null }, S);
+      const keyed: SendOptions = { session: S, idempotencyKey: 'old' };
+      const first = await broker.send(room, offer('a', 'b', 0), keyed);
+      for (let i = 1; i <= limits.mailboxEvents; i++) await broker.send(room, offer('a', 'b', i), { session: S, idempotencyKey: `k${i}` });
+      // The first signal was evicted, and its key with it: the same key is a new signal now.
+      const again = await broker.send(room, offer('a', 'b', 0), keyed);
+      expect(again).not.toEqual(first);
+      expect(await broker.send(room, offer('a', 'b', 0), keyed)).toEqual(again);
+    });
+
     it("a newer session of a peer id starts with an empty mailbox; the older one's cursor, join, stream and sends are refused", async () => {
       const old: PeerSession = { id: 'old', startedAtMs: 1_000 };
       const fresh: PeerSession = { id: 'new', startedAtMs: 2_000 };

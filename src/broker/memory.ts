@@ -21,32 +21,49 @@ const SWEEP_INTERVAL_MS = 5_000;
 
 interface Stored<T> {
   seq: number;
+  /** The sender's idempotency key (with the sender), when the send carried one. */
+  key: string | null;
   /** Broker-wide acceptance order, to merge a mailbox and a room log on replay. */
   order: number;
   at: number;
   body: T;
 }
 
-/** A capped, expiring, append-only log with an identity that changes if it is ever recreated. */
+/**
+ * A capped, expiring, append-only log with an identity that changes if it is ever recreated. Entries
+ * appended with an idempotency key can be found by it while they are retained (and no longer).
+ */
 class Log<T> {
   seq = 0;
   /** Highest sequence number evicted; a cursor below it has lost events. */
   evicted = 0;
   readonly entries: Stored<T>[] = [];
+  private readonly byKey = new Map<string, Stored<T>>();
 
   constructor(readonly epoch: string) {}
 
-  append(body: T, order: number, at: number, maxEntries: number): Stored<T> {
-    const entry = { seq: ++this.seq, order, at, body };
+  append(body: T, order: number, at: number, maxEntries: number, key: string | null = null): Stored<T> {
+    const entry = { seq: ++this.seq, key, order, at, body };
     this.entries.push(entry);
-    while (this.entries.length > maxEntries) this.evicted = this.entries.shift()?.seq ?? this.evicted;
+    if (key !== null) this.byKey.set(key, entry);
+    while (this.entries.length > maxEntries) this.evictOldest();
     return entry;
   }
 
+  /** The retained entry appended with `key`, if any. */
+  withKey(key: string): Stored<T> | undefined {
+    return this.byKey.get(key);
+  }
+
   expire(before: number): void {
-    while (this.entries.length > 0 && (this.entries[0]?.at ?? Infinity) < before) {
-      this.evicted = this.entries.shift()?.seq ?? this.evicted;
-    }
+    while (this.entries.length > 0 && (this.entries[0]?.at ?? Infinity) < before) this.evictOldest();
+  }
+
+  private evictOldest(): void {
+    const entry = this.entries.shift();
+    if (!entry) return;
+    this.evicted = entry.seq;
+    if (entry.key !== null) this.byKey.delete(entry.key);
   }
 
   /** Whether every entry after `seq` of epoch `epoch` is still here. */
@@ -109,8 +126,6 @@ export class MemoryBroker implements Broker {
   private readonly rooms = new Map<string, Room>();
   private readonly mailboxes = new Map<string, Mailbox>();
   private readonly claims = new Map<string, number>();
-  /** Receipts of sends that carried an idempotency key, by room/sender/key, until they expire. */
-  private readonly receipts = new Map<string, { delivery: Delivery; expiresAt: number }>();
   private readonly boot = randomBytes(4).readUInt32BE(0).toString(36);
   private epochs = 0;
   private order = 0;
@@ -125,9 +140,11 @@ export class MemoryBroker implements Broker {
   }
 
   async send(roomId: string, signal: DirectSignal, sender: SendOptions): Promise<SendResult> {
-    const receiptKey = sender.idempotencyKey === null ? null : `${roomId}/${signal.from}/${sender.idempotencyKey}`;
-    const earlier = receiptKey === null ? undefined : this.receipts.get(receiptKey);
-    if (earlier && earlier.expiresAt > this.now()) return earlier.delivery;
+    // A repeated key finds the first send in the recipient's mailbox, for as long as it is retained there.
+    const key = sender.idempotencyKey === null ? null : `${signal.from}\n${sender.idempotencyKey}`;
+    const earlier = key === null ? undefined : this.mailboxes.get(`${roomId}/${signal.to}`)?.log;
+    const first = key === null ? undefined : earlier?.withKey(key);
+    if (earlier && first) return this.receipt(earlier, first);
     const room = this.rooms.get(roomId);
     if (!room?.roster.has(signal.from)) return 'sender-not-joined';
     const owner = this.mailboxes.get(`${roomId}/${signal.from}`)?.session;
@@ -137,14 +154,16 @@ export class MemoryBroker implements Broker {
     }
     if (!room.roster.has(signal.to)) return 'recipient-not-found';
     const mailbox = this.mailbox(roomId, signal.to);
-    const entry = mailbox.log.append(signal, ++this.order, this.now(), this.options.mailboxEvents);
+    const entry = mailbox.log.append(signal, ++this.order, this.now(), this.options.mailboxEvents, key);
     for (const sub of mailbox.subscribers) {
       sub.mailboxSeq = entry.seq;
       sub.feed.push(this.stamp(sub, entry));
     }
-    const delivery = { id: `${mailbox.log.epoch}.${entry.seq.toString(36)}`, at: entry.at };
-    if (receiptKey !== null) this.receipts.set(receiptKey, { delivery, expiresAt: entry.at + this.options.retentionMs });
-    return delivery;
+    return this.receipt(mailbox.log, entry);
+  }
+
+  private receipt(log: Log<DirectSignal>, entry: Stored<DirectSignal>): Delivery {
+    return { id: `${log.epoch}.${entry.seq.toString(36)}`, at: entry.at };
   }
 
   async join(roomId: string, peer: PeerInfo, session: PeerSession): Promise<boolean> {
@@ -318,6 +337,5 @@ export class MemoryBroker implements Broker {
       if (room.roster.size === 0 && room.log.entries.length === 0 && room.subscribers.size === 0) this.rooms.delete(roomId);
     }
     for (const [key, expiresAt] of this.claims) if (expiresAt <= now) this.claims.delete(key);
-    for (const [key, receipt] of this.receipts) if (receipt.expiresAt <= now) this.receipts.delete(key);
   }
 }

@@ -14,15 +14,25 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 /**
  * Evicts a stream's oldest entries past `maxlen` and older than `ttl`. XDEL, unlike XTRIM, records
- * `max-deleted-entry-id`, which is how OPEN tells a cursor whose events are gone.
+ * `max-deleted-entry-id`, which is how OPEN tells a cursor whose events are gone. An evicted mailbox
+ * entry's idempotency key (field `k`, kept in the mailbox's `meta` hash) goes with it: keys are
+ * remembered exactly as long as the signals they name.
  */
 const EVICT = `
-local function evict(key, maxlen, ttl)
+local function drop(key, entry, meta)
+  redis.call('XDEL', key, entry[1])
+  if not meta then return end
+  local fields = entry[2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'k' then redis.call('HDEL', meta, fields[i + 1]) end
+  end
+end
+local function evict(key, maxlen, ttl, meta)
   local excess = redis.call('XLEN', key) - maxlen
   if excess > 0 then
-    for _, e in ipairs(redis.call('XRANGE', key, '-', '+', 'COUNT', excess)) do redis.call('XDEL', key, e[1]) end
+    for _, e in ipairs(redis.call('XRANGE', key, '-', '+', 'COUNT', excess)) do drop(key, e, meta) end
   end
-  for _, e in ipairs(redis.call('XRANGE', key, '-', tostring(now - ttl), 'COUNT', 128)) do redis.call('XDEL', key, e[1]) end
+  for _, e in ipairs(redis.call('XRANGE', key, '-', tostring(now - ttl), 'COUNT', 128)) do drop(key, e, meta) end
 end
 `;
 
@@ -32,10 +42,16 @@ end
  * stream's epoch (and `extra` fields) so live subscribers stamp the same cursor a replay would.
  */
 const APPEND = `${EVICT}
-local function append(key, seqKey, body, maxlen, ttl, channel, stream, epoch, extra)
+local function append(key, seqKey, body, maxlen, ttl, channel, stream, epoch, extra, meta, idemField)
   local q = redis.call('INCR', seqKey)
-  local id = redis.call('XADD', key, '*', 'e', body, 'q', q)
-  evict(key, tonumber(maxlen), ttl)
+  local id
+  if idemField then
+    id = redis.call('XADD', key, '*', 'e', body, 'q', q, 'k', idemField)
+    redis.call('HSET', meta, idemField, id)
+  else
+    id = redis.call('XADD', key, '*', 'e', body, 'q', q)
+  end
+  evict(key, tonumber(maxlen), ttl, meta)
   redis.call('PUBLISH', channel, '{"i":"' .. id .. '","q":' .. q .. ',"s":"' .. stream .. '","p":"' .. epoch .. '"' .. extra .. ',"e":' .. body .. '}')
   return id
 end
@@ -77,7 +93,7 @@ local function claimSession(meta, mailbox, sid, start, candidate, takeOver, chan
   end
   if current[1] == sid then return 'same' end
   if takeOver and tonumber(start) > tonumber(current[2]) then
-    redis.call('DEL', mailbox)
+    redis.call('DEL', mailbox, meta)
     redis.call('HSET', meta, 's', sid, 't', start, 'e', candidate)
     redis.call('PUBLISH', channel, '{"k":"session","u":"' .. sid .. '"}')
     return 'new'
@@ -94,16 +110,19 @@ export const LATE = -1;
 export const SUPERSEDED = -2;
 
 /**
- * KEYS: roster, mailbox, seq, recipientMeta, senderMeta, idempotency.
+ * KEYS: roster, mailbox, seq, recipientMeta, senderMeta.
  * ARGV: to, body, maxlen, ttlMs, channel, from, deadlineMs, epochCandidate, idempotencyKey ('' for
- * none), senderSid, senderStartMs, idempotencyTtlMs.
- * Returns the entry id (the first one's again for a repeated idempotency key); 0 when the sender is not
- * in the room; 1 when the recipient is not; ${LATE} past the deadline; ${SUPERSEDED} when a newer session holds the sender's id.
+ * none), senderSid, senderStartMs.
+ * Returns the entry id (the first one's again for an idempotency key the sender used for a signal
+ * still in the recipient's mailbox); 0 when the sender is not in the room; 1 when the recipient is
+ * not; ${LATE} past the deadline; ${SUPERSEDED} when a newer session holds the sender's id.
  */
 export const SEND = `${NOW_MS}${APPEND}${EPOCHS}
 if now > tonumber(ARGV[7]) then return ${LATE} end
+local idemField = false
 if ARGV[9] ~= '' then
-  local first = redis.call('GET', KEYS[6])
+  idemField = 'k:' .. ARGV[6] .. ':' .. ARGV[9]
+  local first = redis.call('HGET', KEYS[4], idemField)
   if first then return first end
 end
 if redis.call('HEXISTS', KEYS[1], ARGV[6]) == 0 then return 0 end
@@ -115,9 +134,7 @@ end
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 1 end
 local epoch = mailboxEpoch(KEYS[4], ARGV[8])
 local owner = redis.call('HGET', KEYS[4], 's') or ''
-local id = append(KEYS[2], KEYS[3], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], 'm', epoch, ',"u":"' .. owner .. '"')
-if ARGV[9] ~= '' then redis.call('SET', KEYS[6], id, 'PX', ARGV[12]) end
-return id
+return append(KEYS[2], KEYS[3], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], 'm', epoch, ',"u":"' .. owner .. '"', KEYS[4], idemField)
 `;
 
 /**
@@ -224,9 +241,9 @@ local function cmp(a, b)
   if as ~= bs then return as < bs and -1 or 1 end
   return 0
 end
-local function state(key)
+local function state(key, meta)
   if redis.call('EXISTS', key) == 0 then return false, '0-0', '0-0' end
-  evict(key, math.huge, ttl)
+  evict(key, math.huge, ttl, meta)
   local info = redis.call('XINFO', 'STREAM', key)
   local last, deleted = '0-0', '0-0'
   for i = 1, #info, 2 do
@@ -236,8 +253,8 @@ local function state(key)
   return true, last, deleted
 end
 -- Whether every entry after the cursor is still there; and where to replay from, and the stream's end.
-local function position(key, current, epoch, after)
-  local exists, last, deleted = state(key)
+local function position(key, current, epoch, after, meta)
+  local exists, last, deleted = state(key, meta)
   if after == '' then return false, last, last end
   if epoch ~= current then
     if heal then return deleted == '0-0', '0-0', last end
@@ -249,8 +266,8 @@ local function position(key, current, epoch, after)
 end
 local mEpoch = mailboxEpoch(KEYS[4], ARGV[8])
 local rEpoch = roomEpoch(KEYS[5], ARGV[9])
-local mOk, mFrom, mLast = position(KEYS[3], mEpoch, ARGV[1], ARGV[2])
-local rOk, rFrom, rLast = position(KEYS[2], rEpoch, ARGV[3], ARGV[4])
+local mOk, mFrom, mLast = position(KEYS[3], mEpoch, ARGV[1], ARGV[2], KEYS[4])
+local rOk, rFrom, rLast = position(KEYS[2], rEpoch, ARGV[3], ARGV[4], false)
 local roster = redis.call('HGETALL', KEYS[1])
 if mOk and rOk then
   return { 1, roster, mEpoch, mFrom, rEpoch, rFrom,

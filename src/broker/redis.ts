@@ -49,11 +49,13 @@ const keys = {
   log: (room: string) => `${KEY_PREFIX}{${room}}:log`,
   seq: (room: string) => `${KEY_PREFIX}{${room}}:seq`,
   mailbox: (room: string, peer: string) => `${KEY_PREFIX}{${room}}:mb:${peer}`,
-  /** The mailbox's epoch and owning session (hash: e, s, t); lives as long as the mailbox. */
+  /**
+   * The mailbox's epoch and owning session (hash fields e, s, t) and the idempotency keys of the
+   * signals it holds (`k:<from>:<key>` → entry id); lives as long as the mailbox.
+   */
   mailboxMeta: (room: string, peer: string) => `${KEY_PREFIX}{${room}}:mbm:${peer}`,
   /** The room log's epoch; lives as long as the log. */
   roomEpoch: (room: string) => `${KEY_PREFIX}{${room}}:epoch`,
-  idempotency: (room: string, peer: string, key: string) => `${KEY_PREFIX}{${room}}:idem:${peer}:${key}`,
   claim: (room: string, peer: string) => `${KEY_PREFIX}{${room}}:claim:${peer}`,
   roomChannel: (room: string) => `${KEY_PREFIX}{${room}}:room`,
   peerChannel: (room: string, peer: string) => `${KEY_PREFIX}{${room}}:peer:${peer}`,
@@ -235,7 +237,7 @@ export class RedisBroker implements Broker {
     };
     this.commands = new Redis(options.url, base) as Redis & RedisCommands;
     this.subscriberConnection = new Redis(options.url, { ...base, enableReadyCheck: false });
-    this.commands.defineCommand('sbSend', { numberOfKeys: 6, lua: SEND });
+    this.commands.defineCommand('sbSend', { numberOfKeys: 5, lua: SEND });
     this.commands.defineCommand('sbJoin', { numberOfKeys: 7, lua: JOIN });
     this.commands.defineCommand('sbLeave', { numberOfKeys: 6, lua: LEAVE });
     this.commands.defineCommand('sbRestore', { numberOfKeys: 3, lua: RESTORE });
@@ -299,7 +301,6 @@ export class RedisBroker implements Broker {
         keys.seq(room),
         keys.mailboxMeta(room, signal.to),
         keys.mailboxMeta(room, signal.from),
-        keys.idempotency(room, signal.from, key),
         signal.to,
         JSON.stringify(signal),
         this.options.mailboxEvents,
@@ -311,7 +312,6 @@ export class RedisBroker implements Broker {
         key,
         sender.session.id,
         sender.session.startedAtMs,
-        this.options.retentionMs,
       ),
     );
     if (id === 0) return 'sender-not-joined';
