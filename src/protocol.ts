@@ -124,6 +124,7 @@ export const JWKS_FAILURE_BACKOFF_MS = 1_000;
 export const TOKEN_VERIFY_TIMEOUT_MS = 3_000;
 /**
  * A send's idempotency key (chosen by the client, repeated on each retry of the same signal): a send
- * repeating one within the mailbox retention is answered with the first one's receipt, not stored twice.
+ * repeating one while the first signal is still in the recipient's mailbox is answered with the first
+ * one's receipt, not stored twice.
  */
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

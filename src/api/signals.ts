@@ -110,7 +110,7 @@ async function relay(ctx: GatewayContext, signal: DirectSignal, idempotencyKey: 
 }
 
 const IDEMPOTENCY_KEY_HELP =
-  'Chosen by the client for this signal and repeated on every retry of it: a repeat within the mailbox retention answers the first receipt and is not delivered twice.';
+  'Chosen by the client for this signal and repeated on every retry of it: a repeat while the first signal is still in the recipient’s mailbox answers the first receipt and is not delivered twice.';
 
 function validateIdempotencyKey(key: string | number | null | undefined): string | null {
   if (key === null || key === undefined) return null;
