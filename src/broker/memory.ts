@@ -96,6 +96,8 @@ interface Mailbox {
   subscribers: Set<Subscriber>;
   /** The session that owns this mailbox; null until one joins. */
   session: PeerSession | null;
+  /** When its peer last left the room: the mailbox (and who owns it) is kept for the retention after. */
+  leftAt: number;
 }
 
 interface Position {
@@ -184,6 +186,8 @@ export class MemoryBroker implements Broker {
     const peer = room?.roster.get(peerId);
     if (!room || !peer) return false;
     room.roster.delete(peerId);
+    const mailbox = this.mailboxes.get(`${roomId}/${peerId}`);
+    if (mailbox) mailbox.leftAt = this.now();
     this.announce(room, { kind: SignalKind.PeerDisconnected, peer, reason });
     return true;
   }
@@ -297,7 +301,7 @@ export class MemoryBroker implements Broker {
     const key = `${roomId}/${peerId}`;
     let mailbox = this.mailboxes.get(key);
     if (!mailbox) {
-      mailbox = { log: new Log(this.newEpoch()), subscribers: new Set(), session: null };
+      mailbox = { log: new Log(this.newEpoch()), subscribers: new Set(), session: null, leftAt: 0 };
       this.mailboxes.set(key, mailbox);
     }
     return mailbox;
@@ -316,7 +320,7 @@ export class MemoryBroker implements Broker {
       return mailbox;
     }
     if (!isNewerSession(session, owner)) throw new SessionSupersededError('a newer session holds this peer id');
-    const fresh: Mailbox = { log: new Log(this.newEpoch()), subscribers: new Set(), session };
+    const fresh: Mailbox = { log: new Log(this.newEpoch()), subscribers: new Set(), session, leftAt: 0 };
     this.mailboxes.set(`${roomId}/${peerId}`, fresh);
     for (const sub of mailbox.subscribers) sub.feed.fail(new SessionSupersededError('a newer session holds this peer id'));
     return fresh;
@@ -330,7 +334,8 @@ export class MemoryBroker implements Broker {
       mailbox.log.expire(before);
       const [roomId = '', peerId = ''] = key.split('/');
       const member = this.rooms.get(roomId)?.roster.has(peerId) ?? false;
-      if (mailbox.log.entries.length === 0 && mailbox.subscribers.size === 0 && !member) this.mailboxes.delete(key);
+      const kept = member || mailbox.subscribers.size > 0 || mailbox.log.entries.length > 0 || mailbox.leftAt > before;
+      if (!kept) this.mailboxes.delete(key);
     }
     for (const [roomId, room] of this.rooms) {
       room.log.expire(before);
