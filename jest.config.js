@@ -6,6 +6,11 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
+  // The SDK is the workspace package @switchboard/client; tests run its sources, not its build.
+  moduleNameMapper: {
+    '^@switchboard/client$': '<rootDir>/client/index.ts',
+    '^@switchboard/client/wire$': '<rootDir>/client/wire.ts',
+  },
   testTimeout: 30000,
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };

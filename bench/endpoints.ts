@@ -4,7 +4,7 @@
  * every server carries the same messages.
  */
 import WebSocket from 'ws';
-import { SEND_ANSWER, SEND_ICE_CANDIDATE, SEND_OFFER, SIGNALS_SUBSCRIPTION } from '../client/operations';
+import { SEND_ANSWER, SEND_ICE_CANDIDATE, SEND_OFFER, SIGNALS_SUBSCRIPTION } from '@switchboard/client/wire';
 import { TokenService } from '../src/auth/tokens';
 
 /** The servers compared. */

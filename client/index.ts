@@ -11,3 +11,22 @@ export { ClientErrorCode, CloseCode, ErrorCode } from './protocol';
 export { readToken, type TokenClaims } from './token';
 export type { Transport, WebSocketConstructor } from './links';
 export type { Delivery, IceCandidateData, IceCandidateSend, IceServer, Peer, Session, Signal, SignalOf } from './types';
+export {
+  joinRoom,
+  Room,
+  type DataChannelLike,
+  type DefaultPeerConnection,
+  type JoinRoomOptions,
+  type RoomConnection,
+  type RoomData,
+  type RoomEvents,
+  type RoomGuest,
+  type RoomPeer,
+  type RoomSelf,
+  type RoomState,
+  type SenderLike,
+  type StreamLike,
+  type StreamOf,
+  type TrackLike,
+  type TrackOf,
+} from './room';

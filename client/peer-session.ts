@@ -48,7 +48,6 @@ export interface PeerConnectionLike {
   addIceCandidate(candidate: RemoteCandidate): Promise<unknown>;
   restartIce(): void;
   close(): unknown;
-  getSenders?(): ReadonlyArray<{ readonly track?: { stop(): void } | null | undefined }>;
   addEventListener(type: string, listener: (event: Event) => void): void;
   removeEventListener(type: string, listener: (event: Event) => void): void;
 }
@@ -161,8 +160,10 @@ export class PeerSession<PC extends PeerConnectionLike = PeerConnectionLike> ext
   }
 
   /**
-   * Stops the local tracks, closes the connection (and its data channels), removes every listener and
-   * releases the remote peer's signals. The client stays open for other sessions.
+   * Closes the connection (and its data channels), removes every listener and releases the remote
+   * peer's signals. The client stays open for other sessions. The tracks you added are yours and keep
+   * running: in a mesh the same camera track is sent to every peer, and one peer leaving must not freeze
+   * it for the others (stop them yourself when you are done with them).
    */
   close(reason: 'left' | 'closed' | 'failed' = 'closed'): Promise<void> {
     this.closing ??= this.shutDown(reason);
@@ -177,7 +178,6 @@ export class PeerSession<PC extends PeerConnectionLike = PeerConnectionLike> ext
     this.update();
     this.emit('closed', { reason });
     this.removeAllListeners();
-    for (const sender of this.peerConnection.getSenders?.() ?? []) sender.track?.stop();
     await this.peerConnection.close();
   }
 

@@ -1,14 +1,13 @@
 /**
- * What the SDK knows of the wire protocol: the gateway's error and close codes (taken from
- * `src/protocol.ts`, which is plain constants and safe to bundle), the SDK's own codes, and its timing
- * defaults (with units in their names).
+ * What the SDK knows of the wire protocol: the gateway's error and close codes (from `./wire`, the
+ * module the gateway imports too), the SDK's own codes, and its timing defaults (with units in their names).
  */
 
 import { CloseCode as GraphQLWsCloseCode } from 'graphql-ws';
-import { CloseCode as GatewayCloseCode } from '../src/protocol';
+import { CloseCode as GatewayCloseCode } from './wire';
 
 /** The `extensions.code` of the gateway's GraphQL errors: the gateway's own table (it has no imports). */
-export { ErrorCode } from '../src/protocol';
+export { ErrorCode } from './wire';
 
 /**
  * Codes the SDK itself puts on a {@link SignalingError} when the failure is not a GraphQL error:
@@ -98,3 +97,20 @@ export const ICE_MAX_RESTARTS = 3;
 export const ICE_CONNECT_TIMEOUT_MS = 10_000;
 /** An ICE connection `disconnected` for this long is restarted (it often recovers by itself first). */
 export const ICE_DISCONNECTED_RESTART_MS = 4_000;
+
+/**
+ * The room's data channel: one per peer pair, agreed out of band (`negotiated: true`) on this id, so
+ * neither side waits for the other to announce it. Each message is the JSON text of one value.
+ */
+export const ROOM_DATA_CHANNEL = { label: 'switchboard', id: 0 } as const;
+/** Longest room message (its JSON text, in UTF-8 bytes): every browser's SCTP takes this in one message. */
+export const MAX_ROOM_MESSAGE_BYTES = 64 * 1024;
+/** Messages held for one peer while its data channel opens; past this `send` refuses with `RATE_LIMITED`. */
+export const MAX_QUEUED_ROOM_MESSAGES = 256;
+/**
+ * A peer that joined after this one calls it (the newcomer calls everyone in its Welcome); if its
+ * offer has not come within this, this side calls instead (an offer lost with a mailbox, say).
+ */
+export const ROOM_OFFER_WAIT_MS = 5_000;
+/** Fresh sessions a room asks for in a row after the gateway refused its token, before `failed`. */
+export const ROOM_REJOIN_MAX_ATTEMPTS = 8;

@@ -1,27 +1,36 @@
 /**
- * Compiles the gateway (src/main.ts and what it imports from src/ and client/) into one file,
- * dist/server/main.js, with a source map; npm packages stay external. `npm start`, the Docker image and
- * the benchmarks run it with plain node: no TypeScript loader at run time, and no keep-names wrapping
- * (tsx's transform gives every named function an own `name` property, ~3 KiB of heap per connected peer).
+ * Compiles the gateway into dist/server/ with source maps, npm packages external: `main.js` (the
+ * process: `npm start`, the Docker image, the benchmarks), `bin.js` (the `switchboard start | token`
+ * command) and `index.js` (the package's API: createGateway, loadConfig). No TypeScript loader at run
+ * time, and no keep-names wrapping (tsx's transform gives every named function an own `name` property,
+ * ~3 KiB of heap per connected peer). The SDK's wire module is bundled in from client/wire.ts, so the
+ * compiled gateway needs no build of the SDK; its declarations (dist/types/) name `@switchboard/client/wire`.
  */
 import { build } from 'esbuild';
 import { join } from 'node:path';
+import { emitDeclarations } from './declarations';
 
-export const SERVER_ENTRY = join(__dirname, '..', 'dist', 'server', 'main.js');
+const ROOT = join(__dirname, '..');
+const OUT_DIR = join(ROOT, 'dist', 'server');
+export const SERVER_ENTRY = join(OUT_DIR, 'main.js');
 
-/** Builds dist/server/main.js; resolves with its size in bytes. */
+/** Builds dist/server/ and dist/types/; resolves with the size of main.js in bytes. */
 export async function buildServer(): Promise<number> {
-  const result = await build({
-    entryPoints: [join(__dirname, '..', 'src', 'main.ts')],
-    outfile: SERVER_ENTRY,
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    sourcemap: true,
-    metafile: true,
-    logLevel: 'warning',
-  });
-  return Object.values(result.metafile.outputs).find((output) => output.entryPoint)?.bytes ?? 0;
+  const [result] = await Promise.all([
+    build({
+      entryPoints: ['main', 'bin', 'index'].map((name) => join(ROOT, 'src', `${name}.ts`)),
+      outdir: OUT_DIR,
+      bundle: true,
+      packages: 'external',
+      alias: { '@switchboard/client/wire': join(ROOT, 'client', 'wire.ts') },
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      sourcemap: true,
+      metafile: true,
+      logLevel: 'warning',
+    }),
+    emitDeclarations(join(ROOT, 'tsconfig.build.json')),
+  ]);
+  return Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('main.js'))?.[1].bytes ?? 0;
 }

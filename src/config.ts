@@ -44,6 +44,8 @@ export interface Config {
   trustProxy: boolean;
   /** Schema introspection (and GraphiQL); off in production by default. */
   introspection: boolean;
+  /** The demo page at `/`; off in production by default (it needs guest sessions to join). */
+  demoPage: boolean;
   /** Accept only the operations the SDK ships (client/operations.ts). */
   knownOperationsOnly: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -89,6 +91,7 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'RATE_LIMIT_SESSIONS_PER_MIN', default: '60', meaning: 'guest sessions per IP per minute (0: off)' },
   { name: 'TRUST_PROXY', default: 'false', meaning: 'take client IPs from X-Forwarded-For (only behind your own proxy)' },
   { name: 'INTROSPECTION', default: 'true (false in production)', meaning: 'schema introspection and GraphiQL' },
+  { name: 'DEMO_PAGE', default: 'true (false in production)', meaning: 'serve the demo page at /' },
   { name: 'KNOWN_OPERATIONS_ONLY', default: 'false', meaning: 'accept only the operations shipped in client/operations.ts' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'fatal|error|warn|info|debug|trace|silent' },
   { name: 'NODE_ENV', default: 'development', meaning: 'production turns guest sessions off and requires a secret' },
@@ -146,6 +149,7 @@ const envSchema = z.object({
   SIGNALING_ISSUER: optionalString,
   TRUST_PROXY: bool,
   INTROSPECTION: bool,
+  DEMO_PAGE: bool,
   KNOWN_OPERATIONS_ONLY: bool,
   SIGNALING_API_KEY: optionalString,
   GUEST_SESSIONS: bool,
@@ -220,6 +224,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     rateLimitSessionsPerMin: e.RATE_LIMIT_SESSIONS_PER_MIN,
     trustProxy: e.TRUST_PROXY ?? false,
     introspection: e.INTROSPECTION ?? !production,
+    demoPage: e.DEMO_PAGE ?? !production,
     knownOperationsOnly: e.KNOWN_OPERATIONS_ONLY ?? false,
     logLevel: e.LOG_LEVEL ?? 'info',
     production,

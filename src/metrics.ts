@@ -1,8 +1,10 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { version } from '../package.json';
 
 /**
  * The gateway's Prometheus metrics, on a registry of its own (several gateways can share a process in
- * tests). Served at /metrics.
+ * tests). Served at /metrics. Node's default metrics keep their standard names (`process_*`,
+ * `nodejs_*`) so stock Node.js dashboards and alerts find them; the gateway's own start `switchboard_`.
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -54,6 +56,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Tokens minted by `createSession` (guests and API-key callers). */
+  readonly sessionsCreated = new Counter({
+    name: 'switchboard_sessions_created_total',
+    help: 'Session tokens minted by createSession',
+    registers: [this.registry],
+  });
+
   readonly brokerErrors = new Counter({
     name: 'switchboard_broker_errors_total',
     help: 'Broker (Redis) operations that failed',
@@ -61,15 +70,24 @@ export class Metrics {
   });
 
   readonly connectedPeers: Gauge;
+  readonly rooms: Gauge;
   readonly openConnections: Gauge;
 
-  constructor(sources: { connectedPeers: () => number; openConnections: () => number }) {
+  constructor(sources: { connectedPeers: () => number; rooms: () => number; openConnections: () => number }) {
     this.connectedPeers = new Gauge({
       name: 'switchboard_connected_peers',
       help: 'Peers with a live subscription on this instance',
       registers: [this.registry],
       collect() {
         this.set(sources.connectedPeers());
+      },
+    });
+    this.rooms = new Gauge({
+      name: 'switchboard_rooms',
+      help: 'Rooms with at least one peer connected to this instance',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.rooms());
       },
     });
     this.openConnections = new Gauge({
@@ -80,6 +98,12 @@ export class Metrics {
         this.set(sources.openConnections());
       },
     });
-    collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_' });
+    new Gauge({
+      name: 'switchboard_build_info',
+      help: 'Always 1; the version label says which build this instance runs',
+      labelNames: ['version'] as const,
+      registers: [this.registry],
+    }).set({ version }, 1);
+    collectDefaultMetrics({ register: this.registry });
   }
 }

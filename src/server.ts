@@ -20,11 +20,11 @@ import { useCodedErrors } from './api/coded-errors';
 import { hardeningPlugins } from './api/hardening';
 import { useRejectionMetrics } from './api/rejection-metrics';
 import { DEMO_CSP, demoAsset, demoHtml } from './pages/demo';
-import { GRAPHIQL_TABS } from './pages/graphiql-tabs';
+import { GRAPHIQL_ROOM, graphiqlOptions, type PageSession } from './pages/graphiql-tabs';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { ConnectionRegistry } from './presence/connections';
 import { peerKey, Presence } from './presence/presence';
-import { CloseCode, ErrorCode, MAX_SUBSCRIBER_QUEUE_BYTES, MAX_SUBSCRIBER_QUEUE_EVENTS, MAX_WS_PAYLOAD_BYTES } from './protocol';
+import { CloseCode, CREATE_SESSION, ErrorCode, MAX_SUBSCRIBER_QUEUE_BYTES, MAX_SUBSCRIBER_QUEUE_EVENTS, MAX_WS_PAYLOAD_BYTES } from './protocol';
 import { buildContext, type WsInitialContext } from './transport/context';
 import { attachWebSocket } from './transport/websocket';
 
@@ -86,6 +86,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const log = options.log ?? createLogger(config);
   const metrics: Metrics = new Metrics({
     connectedPeers: () => core.presence.connectedPeers,
+    rooms: () => core.presence.connectedRooms,
     openConnections: () => core.connections.size,
   });
   const broker = options.broker ?? (await createBroker(config, log, () => metrics.brokerErrors.inc()));
@@ -107,9 +108,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     plugins: [...hardeningPlugins(config), useCodedErrors(), useRejectionMetrics(metrics), useGraphQlJit()],
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
-    graphiql: !config.introspection
-      ? false
-      : { title: 'Switchboard', defaultTabs: GRAPHIQL_TABS.map((tab) => ({ ...tab })) },
+    graphiql: !config.introspection ? false : async (_request, serverContext) => graphiqlOptions(await mintPageSession(serverContext)),
     renderGraphiQL,
     maskedErrors: { isDev: false },
     cors: config.allowedOrigins.length > 0 ? { origin: config.allowedOrigins, credentials: true } : undefined,
@@ -121,6 +120,15 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     },
     context: (initial) => buildContext(core, initial as { request?: Request; req?: IncomingMessage } & Partial<WsInitialContext>),
   });
+
+  /** GraphiQL's own guest session, minted by the `createSession` a client would send, for the caller's IP. */
+  const mintPageSession = async (serverContext: Record<string, unknown> | undefined): Promise<PageSession | null> => {
+    if (!config.guestSessions) return null;
+    const body = JSON.stringify({ query: CREATE_SESSION, variables: { room: GRAPHIQL_ROOM, name: 'graphiql' } });
+    const response = await yoga.fetch(`http://gateway${GRAPHQL_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }, serverContext ?? {});
+    const result = (await response.json()) as { data?: { createSession?: PageSession | null } | null };
+    return result.data?.createSession ?? null;
+  };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
@@ -136,7 +144,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       return;
     }
     if (path === '/readyz') return sendJson(res, broker.ready() ? 200 : 503, { broker: broker.ready() ? 'ready' : 'unavailable' });
-    if ((req.method === 'GET' || req.method === 'HEAD') && path !== GRAPHQL_PATH && path !== undefined) {
+    if (config.demoPage && (req.method === 'GET' || req.method === 'HEAD') && path !== GRAPHQL_PATH && path !== undefined) {
       serveDemo(path, res).then(
         (served) => {
           if (!served) sendJson(res, 404, { error: 'not found', endpoints: [GRAPHQL_PATH, '/healthz', '/readyz', '/metrics', '/'] });

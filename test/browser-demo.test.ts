@@ -6,7 +6,7 @@ import { chat, connectedTo, openDemo, PAGE_STEP_TIMEOUT_MS, tileOf } from './hel
 import { startGateway, type TestGateway } from './helpers/gateway';
 import { sharedRedisSuite } from './helpers/suite';
 import { nextEvent, opened, reach, remoteChannel, sdkClient, weriftSession } from './helpers/sdk';
-import type { SignalingClient } from '../client';
+import type { SignalingClient } from '@switchboard/client';
 import { nextMessage } from './helpers/webrtc';
 
 const ARTIFACTS = 'test/artifacts';

@@ -1,7 +1,13 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { CREATE_SESSION } from '../client/operations';
 import { isLocal, launchChromium } from './helpers/browser';
 import { startGateway, type TestGateway } from './helpers/gateway';
+
+/** Selects GraphiQL's tab `index` (its tab strip animates, so the tab's own button is clicked by id). */
+async function openTab(page: Page, index: number): Promise<void> {
+  await page.locator(`#graphiql-session-tab-${index}`).dispatchEvent('click');
+  await page.locator(`li:has(#graphiql-session-tab-${index})[aria-selected="true"]`).waitFor({ timeout: 5_000 });
+}
 
 describe('GraphiQL in Chromium', () => {
   let gw: TestGateway;
@@ -37,14 +43,34 @@ describe('GraphiQL in Chromium', () => {
     await page.close();
   });
 
-  it('opens with the flow as example tabs, in the order a client runs it', async () => {
-    const page = await browser.newPage();
+  it('opens with the flow as example tabs, in the order a client runs it, each running as shipped', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
     await page.route('**/*', (route) => (isLocal(route.request().url()) ? route.continue() : route.abort('internetdisconnected')));
     await page.goto(gw.httpUrl);
     const tabs = page.locator('.graphiql-tab');
     await tabs.first().waitFor({ timeout: 15_000 });
     const names = await tabs.allInnerTexts();
     expect(names.map((name) => name.trim())).toEqual(['CreateSession', 'Signals', 'SendOffer', 'SendIceCandidate', 'Peers', 'LeaveRoom']);
-    await page.close();
+
+    // The first ▶, as shipped, mints a token (its Variables pane is filled, not empty).
+    const result = page.locator('.result-window');
+    await page.locator('.graphiql-execute-button').click();
+    await result.getByText('"token"').waitFor({ timeout: 15_000 });
+    expect(await result.innerText()).toMatch(/"room":\s*"demo"/);
+
+    // Tab 2 carries a real token in its Headers pane: its subscription opens with Welcome.
+    await openTab(page, 1);
+    await page.locator('.graphiql-execute-button').click();
+    await result.getByText('"Welcome"').waitFor({ timeout: 15_000 });
+    expect(await result.innerText()).not.toMatch(/"errors"/);
+    await page.screenshot({ path: 'test/artifacts/graphiql-signals.png' });
+
+    // Tab 5 (peers) answers with data, not a variable or token error.
+    await openTab(page, 4);
+    await page.locator('.graphiql-execute-button').click();
+    await result.getByText('"peers"').waitFor({ timeout: 15_000 });
+    expect(await result.innerText()).not.toMatch(/"errors"/);
+    await context.close();
   });
 });

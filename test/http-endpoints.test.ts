@@ -18,6 +18,11 @@ describe('HTTP endpoints', () => {
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect(await page.text()).toContain('Switchboard');
     expect((await fetch(`${gw.url}/nope`)).status).toBe(404);
+    // Browsers ask for it on every page of the origin (the demo, GraphiQL): an icon, not a 404.
+    const icon = await fetch(`${gw.url}/favicon.ico`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toBe('image/svg+xml');
+    expect(await icon.text()).toMatch(/^<svg /);
   });
 
   it('serves GraphiQL on a browser GET of /graphql', async () => {

@@ -80,6 +80,13 @@ describe('operations', () => {
     expect(delta('switchboard_rejected_total', 'code="PEER_NOT_FOUND"')).toBe(1);
     expect(delta('switchboard_rejected_total', 'code="BAD_USER_INPUT"')).toBe(2);
     expect(sample(after, 'switchboard_connected_peers')).toBeGreaterThanOrEqual(2);
-    expect(after).toMatch(/switchboard_nodejs_eventloop_lag_seconds /);
+    expect(sample(after, 'switchboard_rooms')).toBeGreaterThanOrEqual(1);
+    expect(delta('switchboard_sessions_created_total')).toBe(2);
+    expect(after).toMatch(/^switchboard_build_info\{version="\d+\.\d+\.\d+[^"]*"\} 1$/m);
+    // Node's defaults under their standard names, as stock dashboards and alerts expect them.
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+      expect(after).toMatch(new RegExp(`^${name} `, 'm'));
+    }
+    expect(after).not.toMatch(/^switchboard_(process|nodejs)_/m);
   });
 });

@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import { ClientErrorCode, CloseCode, createSignalingClient, type SignalingClient } from '../client';
+import { ClientErrorCode, CloseCode, createSignalingClient, type SignalingClient } from '@switchboard/client';
 import { ChildGateway } from './helpers/child-gateway';
 import { startGateway, type TestGateway } from './helpers/gateway';
 import { TcpProxy } from './helpers/proxy';

@@ -1,4 +1,5 @@
-import type { SignalingClient } from '../client';
+import { MediaStreamTrack } from 'werift';
+import type { SignalingClient } from '@switchboard/client';
 import { gatewaySuite } from './helpers/suite';
 import { answerCalls, MAIN_LINE, nextEvent, opened, reach, remoteChannel, sdkClient, sessionFor, weriftSession } from './helpers/sdk';
 import { nextMessage } from './helpers/webrtc';
@@ -78,5 +79,15 @@ describe('the SDK drives werift peers through the gateway', () => {
     expect(call.state).toBe('disconnected');
     expect(answer.state).toBe('disconnected');
   });
-});
 
+  test('close() leaves the tracks added to the connection running: they are the app\'s, shared by every session of a mesh', async () => {
+    const alice = await join('sdk-shared-track', 'alice');
+    await join('sdk-shared-track', 'bob');
+    const camera = new MediaStreamTrack({ kind: 'video' });
+    const toBob = weriftSession(alice, 'bob');
+    toBob.peerConnection.addTrack(camera);
+    await toBob.close();
+    expect(toBob.peerConnection.connectionState).toBe('closed');
+    expect(camera.stopped).toBe(false);
+  });
+});

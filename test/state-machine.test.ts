@@ -1,4 +1,4 @@
-import { CONNECTION_TRANSITIONS, ConnectionStateMachine, InvalidTransitionError, isLegalTransition, type ConnectionState, type Transition } from '../client';
+import { CONNECTION_TRANSITIONS, ConnectionStateMachine, InvalidTransitionError, isLegalTransition, type ConnectionState, type Transition } from '@switchboard/client';
 import { pathBetween } from '../client/state';
 import { MAIN_LINE } from './helpers/sdk';
 

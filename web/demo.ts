@@ -11,7 +11,7 @@ import {
   type IceServer,
   type PeerSession,
   type SignalingClient,
-} from '../client';
+} from '@switchboard/client';
 
 /** The seed's main line, drawn for each remote peer with the current state marked. */
 const MAIN_LINE: readonly ConnectionState[] = ['disconnected', 'connecting', 'connected', 'signaling', 'ice-gathering', 'p2p-connected'];

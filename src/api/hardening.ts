@@ -1,7 +1,7 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { type DocumentNode, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, parse, print, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import * as operations from '../../client/operations';
+import * as wire from '@switchboard/client/wire';
 import type { Config } from '../config';
 import { refusal } from '../errors';
 import {
@@ -15,7 +15,7 @@ import {
 
 /** The SDK's documents, normalised: with KNOWN_OPERATIONS_ONLY these are all the gateway runs. */
 const KNOWN_DOCUMENTS = new Set(
-  (Object.values(operations) as unknown[]).flatMap((value) => {
+  (Object.values(wire) as unknown[]).flatMap((value) => {
     if (typeof value === 'string') return /^\s*(query|mutation|subscription)\b/.test(value) ? [print(parse(value))] : [];
     return isDocument(value) ? [print(value)] : [];
   }),

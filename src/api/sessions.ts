@@ -56,6 +56,7 @@ builder.mutationField('createSession', (t) =>
         throw refusal(ErrorCode.PeerIdTaken, `peer id ${peerId} is in use in room ${room}; choose another or omit peerId`);
       }
       const { token, expiresAt } = await ctx.core.tokens.mint({ peerId, room, name }, ctx.core.config.sessionTtlS);
+      ctx.core.metrics.sessionsCreated.inc();
       return { token, peerId, room, expiresAt };
     },
   }),

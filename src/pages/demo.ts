@@ -32,9 +32,14 @@ export interface DemoAsset {
   type: string;
 }
 
-/** The demo's asset at `path` (its style, or a file of the bundle), or null when there is none or it was not built. */
+/** The page's icon: a switchboard jack. Also served at /favicon.ico, which browsers ask for on every page of the origin. */
+const FAVICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0a5bd8"/><circle cx="5" cy="8" r="2.2" fill="#fff"/><circle cx="11" cy="8" r="2.2" fill="#fff"/><path d="M5 8h6" stroke="#fff" stroke-width="1.4"/></svg>';
+
+/** The demo's asset at `path` (its style, its icon, or a file of the bundle), or null when there is none or it was not built. */
 export async function demoAsset(path: string): Promise<DemoAsset | null> {
   if (path === '/demo.css') return { body: DEMO_CSS, type: 'text/css; charset=utf-8' };
+  if (path === '/favicon.svg' || path === '/favicon.ico') return { body: FAVICON_SVG, type: 'image/svg+xml' };
   const asset = BUNDLE_FILES[path];
   if (!asset) return null;
   const body = await readFile(join(DEMO_BUNDLE_DIR, asset.file)).catch(() => null);
@@ -85,6 +90,7 @@ function demoPage(graphqlPath: string, built: boolean): string {
 <meta charset="utf-8">
 <title>Switchboard demo</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/demo.css">
 <script type="module" src="/demo.js"></script>
 </head>

@@ -68,6 +68,13 @@ export class Presence {
     return this.live.size;
   }
 
+  /** Number of rooms with a peer live on this instance (counted when asked: a metrics scrape). */
+  get connectedRooms(): number {
+    const rooms = new Set<string>();
+    for (const key of this.live.keys()) rooms.add(key.slice(0, key.indexOf('/')));
+    return rooms.size;
+  }
+
   close(): void {
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
     this.graceTimers.clear();

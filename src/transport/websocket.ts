@@ -3,7 +3,7 @@ import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { coalesceWrites } from './coalesce';
 import { type Context as ProtocolContext, makeServer, type OperationResult } from 'graphql-ws';
-import { SEND_ANSWER, SEND_ICE_CANDIDATE, SEND_OFFER, SIGNALS_SUBSCRIPTION } from '../../client/operations';
+import { SEND_ANSWER, SEND_ICE_CANDIDATE, SEND_OFFER, SIGNALS_SUBSCRIPTION } from '@switchboard/client/wire';
 import { PreparedOperations } from './prepared';
 import { answerPrepared } from './prepared-ws';
 import { serveGraphqlWs, type SocketExtra } from './ws-adapter';

@@ -8,7 +8,10 @@ const START_TIMEOUT_MS = 20_000;
 
 /** A gateway in its own process (as `npm start` runs it), for multi-instance and crash tests. */
 export class ChildGateway {
+  /** Lines the process wrote to stdout (pino's JSON). */
   readonly logs: string[] = [];
+  /** What the process wrote to stderr, as it came. */
+  stderr = '';
 
   private constructor(
     private readonly child: ChildProcess,
@@ -23,22 +26,33 @@ export class ChildGateway {
     return `${this.url.replace(/^http/, 'ws')}/graphql`;
   }
 
-  static start(env: Record<string, string>): Promise<ChildGateway> {
-    // One process (no tsx CLI wrapper), so a signal reaches the gateway itself: SIGKILL is a real crash.
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
-      cwd: ROOT,
+  /**
+   * Starts a gateway process: by default the repository's `src/main.ts` in one process (no tsx CLI
+   * wrapper), so a signal reaches the gateway itself and SIGKILL is a real crash; or `command` in `cwd`
+   * (an installed package's `npx switchboard start`).
+   */
+  static start(env: Record<string, string>, command?: { file: string; args: string[]; cwd: string }): Promise<ChildGateway> {
+    const { file, args, cwd } = command ?? { file: process.execPath, args: ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], cwd: ROOT };
+    const child = spawn(file, args, {
+      cwd,
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SIGNALING_SECRET: TEST_SECRET, LOG_LEVEL: 'info', ...LIMITS_OFF, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: a signal reaches the gateway also when `command` is a wrapper (npx).
+      detached: true,
     });
     const logs: string[] = [];
-    child.stderr?.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
+    let stderr = '';
+    let gateway: ChildGateway | null = null;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (gateway) gateway.stderr = stderr;
+    });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`gateway did not start: ${logs.join('')}`));
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        reject(new Error(`gateway did not start: ${logs.join('\n')}${stderr}`));
       }, START_TIMEOUT_MS);
       const lines = createInterface({ input: child.stdout! });
-      let gateway: ChildGateway | null = null;
       lines.on('line', (line) => {
         if (gateway) {
           gateway.logs.push(line);
@@ -46,17 +60,22 @@ export class ChildGateway {
         }
         logs.push(line);
         if (!line.includes('"switchboard listening"')) return;
-        const { graphiql } = JSON.parse(line) as { graphiql: string };
+        const { url } = JSON.parse(line) as { url: string };
         clearTimeout(timer);
-        gateway = new ChildGateway(child, graphiql.replace(/\/graphql$/, ''));
+        gateway = new ChildGateway(child, url);
         gateway.logs.push(...logs);
+        gateway.stderr = stderr;
         resolve(gateway);
       });
       child.once('exit', (code) => {
         clearTimeout(timer);
-        if (!gateway) reject(new Error(`gateway exited with ${code}: ${logs.join('\n')}`));
+        if (!gateway) reject(new Error(`gateway exited with ${code}: ${logs.join('\n')}${stderr}`));
       });
     });
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    if (this.child.pid !== undefined) process.kill(-this.child.pid, signal);
   }
 
   get running(): boolean {
@@ -68,7 +87,7 @@ export class ChildGateway {
     if (!this.running) return Promise.resolve(this.child.exitCode ?? this.child.signalCode);
     return new Promise((resolve) => {
       this.child.once('exit', (code, sig) => resolve(code ?? sig));
-      this.child.kill(signal);
+      this.signalGroup(signal);
     });
   }
 }

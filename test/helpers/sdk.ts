@@ -1,6 +1,6 @@
 import { RTCPeerConnection, type RTCDataChannel } from 'werift';
 import WebSocket from 'ws';
-import { createGuestSession, createPeerSession, createSignalingClient, type PeerSession, type SignalingClient, type SignalingClientOptions } from '../../client';
+import { createGuestSession, createPeerSession, createSignalingClient, type PeerSession, type SignalingClient, type SignalingClientOptions } from '@switchboard/client';
 import type { TypedEmitter } from '../../client/emitter';
 import type { ConnectionState } from '../../client/state';
 import { EVENT_TIMEOUT_MS } from './inbox';
