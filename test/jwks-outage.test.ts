@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import WebSocket from 'ws';
-import { createSignalingClient, type SignalingClient } from '../client';
+import { createSignalingClient, type SignalingClient } from '@switchboard/client';
 import { ME } from '../client/operations';
 import { CloseCode, ErrorCode, JWKS_FETCH_TIMEOUT_MS, MAX_JWKS_BYTES, TOKEN_VERIFY_TIMEOUT_MS } from '../src/protocol';
 import { codeOf, http, wsPeer } from './helpers/clients';

@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { PEERS, SEND_OFFER } from '../client/operations';
 import type { Signal } from '../client/types';
-import type { SignalingClient } from '../client';
+import type { SignalingClient } from '@switchboard/client';
 import { ErrorCode } from '../src/protocol';
 import { codeOf, createSession, http, wsPeer, type WsPeer } from './helpers/clients';
 import { startGateway, type TestGateway } from './helpers/gateway';

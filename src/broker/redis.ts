@@ -35,6 +35,10 @@ const CONNECT_TIMEOUT_MS = 2_000;
 /** Reconnect backoff cap: Redis coming back is noticed within this. */
 const MAX_RECONNECT_DELAY_MS = 500;
 const DEFAULT_LEASE_MS = 8_000;
+/** A subscriber's catch-up after a reconnect is retried this often while Redis is unavailable… */
+const CATCH_UP_RETRY_MS = 250;
+/** …this many times (about 10 s) before the subscription is ended instead. */
+const CATCH_UP_RETRIES = 40;
 /** How long a surviving instance holds the right to clean up one dead instance's peers. */
 const REAP_LOCK_MS = 30_000;
 
@@ -224,6 +228,12 @@ export class RedisBroker implements Broker {
   private marker: string | null = null;
   /** True from noticing that Redis lost its data until this instance's peers are back in their rosters. */
   private healing = false;
+  /**
+   * False from losing the command connection until the heal after its return has sent the roster
+   * restores. ioredis announces 'ready' a tick after it is ready; a write slipping in between would
+   * find its sender missing from a roster Redis lost.
+   */
+  private commandsHealed = true;
   private epochs = 0;
 
   constructor(private readonly options: RedisBrokerOptions) {
@@ -262,6 +272,7 @@ export class RedisBroker implements Broker {
       connection.on('close', () => {
         if (this.closed || !this.wasReady[name]) return;
         log.warn({ redis: name }, 'redis connection lost');
+        if (name === 'commands') this.commandsHealed = false;
         // From now until the heal's snapshot, live messages are held back: one that arrived on the
         // new connection before the snapshot would otherwise jump ahead of the ones missed meanwhile.
         if (name === 'subscriber') for (const sub of this.subscribers) sub.buffer = sub.buffer ?? [];
@@ -412,7 +423,7 @@ export class RedisBroker implements Broker {
 
   /** Not ready while a connection is down, nor while Redis has lost this instance's peers and they are not back yet. */
   ready(): boolean {
-    return !this.closed && !this.healing && this.commands.status === 'ready' && this.subscriberConnection.status === 'ready';
+    return !this.closed && !this.healing && this.commandsHealed && this.commands.status === 'ready' && this.subscriberConnection.status === 'ready';
   }
 
   async close(): Promise<void> {
@@ -490,6 +501,8 @@ export class RedisBroker implements Broker {
     const subs = [...this.subscribers];
     let restored: Promise<unknown> = Promise.resolve();
     if (connection === 'commands') {
+      // The restores are written now, before any write that comes after this tick.
+      this.commandsHealed = true;
       void this.renewLease();
       restored = Promise.allSettled(subs.map((sub) => this.restore(sub.self)));
     }
@@ -516,8 +529,13 @@ export class RedisBroker implements Broker {
     );
   }
 
-  private async catchUp(sub: RedisSubscriber): Promise<void> {
-    if (sub.feed.isClosed) return;
+  /**
+   * Replays what a subscriber missed. While Redis is still unavailable (the other connection is not
+   * back yet, or it is stalled) live messages keep being held and the catch-up is tried again; a
+   * subscriber that cannot catch up within the bound is ended (its client resumes from its cursor).
+   */
+  private async catchUp(sub: RedisSubscriber, attempt = 0): Promise<void> {
+    if (sub.feed.isClosed || this.closed) return;
     try {
       const reply = await this.snapshot(sub.self, sub, 'heal');
       if (reply.length === 1) return sub.feed.fail(new SessionSupersededError('a newer session holds this peer id'));
@@ -525,7 +543,9 @@ export class RedisBroker implements Broker {
       if (resumed !== 1) return sub.feed.fail(new BrokerUnavailableError('events were lost while redis was away; resume from your cursor'));
       this.replay(sub, mailbox, logEntries, mailboxEpoch, logEpoch);
     } catch (error) {
-      sub.feed.fail(error);
+      if (!(error instanceof BrokerUnavailableError) || attempt >= CATCH_UP_RETRIES) return sub.feed.fail(error);
+      const timer = setTimeout(() => void this.catchUp(sub, attempt + 1), CATCH_UP_RETRY_MS);
+      timer.unref();
     }
   }
 
@@ -660,7 +680,9 @@ export class RedisBroker implements Broker {
   /** Runs one Redis operation; connection trouble becomes {@link BrokerUnavailableError} (nothing accepted). */
   private async call<T>(operation: () => Promise<T>, needs: 'commands' | 'subscriber' = 'commands'): Promise<T> {
     const connection = needs === 'commands' ? this.commands : this.subscriberConnection;
-    if (this.closed || connection.status !== 'ready') throw new BrokerUnavailableError(`redis ${needs} connection is not ready`);
+    if (this.closed || connection.status !== 'ready' || (needs === 'commands' && !this.commandsHealed)) {
+      throw new BrokerUnavailableError(`redis ${needs} connection is not ready`);
+    }
     try {
       return await operation();
     } catch (error) {
