@@ -223,7 +223,6 @@ export class RedisBroker implements Broker {
   private wasReady = { commands: false, subscriber: false };
   /** Redis's clock minus ours, ms: write deadlines are given in Redis time. */
   private clockOffsetMs = 0;
-  private clockSampled = false;
   /** The dataset marker seen last; null before the first look. */
   private marker: string | null = null;
   /** True from noticing that Redis lost its data until this instance's peers are back in their rosters. */
@@ -602,9 +601,9 @@ export class RedisBroker implements Broker {
       const receivedAt = Date.now();
       const marker = replies?.[3]?.[1];
       const time = replies?.[4]?.[1];
-      // A slow round trip says little about the offset; the first sample is taken whatever it costs.
-      if (Array.isArray(time) && (receivedAt - sentAt <= MAX_CLOCK_SAMPLE_RTT_MS || !this.clockSampled)) {
-        this.clockSampled = true;
+      // A slow round trip says little about the offset (its error is up to half the round trip): until
+      // a fast one comes, the clocks are taken to agree (NTP keeps them within milliseconds).
+      if (Array.isArray(time) && receivedAt - sentAt <= MAX_CLOCK_SAMPLE_RTT_MS) {
         this.clockOffsetMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000) - (sentAt + receivedAt) / 2;
       }
       if (typeof marker === 'string') await this.checkMarker(marker);
