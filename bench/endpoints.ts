@@ -5,10 +5,12 @@
  */
 import WebSocket from 'ws';
 import { SEND_ANSWER, SEND_ICE_CANDIDATE, SEND_OFFER, SIGNALS_SUBSCRIPTION } from '@switchboard/client/wire';
+import { DEFAULT_SESSION_MAX_AGE_S } from '../src/protocol';
 import { TokenService } from '../src/auth/tokens';
+import { OWN_DOCUMENTS } from '../test/helpers/own-documents';
 
-/** The servers compared. */
-export type ServerKind = 'switchboard' | 'switchboard-redis' | 'peerjs' | 'raw';
+/** The servers compared; `switchboard-own` is Switchboard driven with a client's own spelling of the documents. */
+export type ServerKind = 'switchboard' | 'switchboard-own' | 'switchboard-redis' | 'peerjs' | 'raw';
 
 /** What a peer relays: descriptions and candidates. */
 export type SignalType = 'offer' | 'answer' | 'candidate';
@@ -128,11 +130,15 @@ const tokenServices = new Map<string, TokenService>();
 /** A session token as a backend mints it with the shared secret. */
 async function mint(secret: string, id: string, room: string): Promise<string> {
   let service = tokenServices.get(secret);
-  if (!service) tokenServices.set(secret, (service = new TokenService({ secret, jwksUrl: undefined, audience: undefined, issuer: undefined })));
+  if (!service) tokenServices.set(secret, (service = new TokenService({ secret, jwksUrl: undefined, audience: undefined, issuer: undefined, maxAgeS: DEFAULT_SESSION_MAX_AGE_S })));
   return (await service.mint({ peerId: id, room, name: null }, 3600)).token;
 }
 
-const SWITCHBOARD_DOCUMENTS: Record<SignalType, string> = { offer: SEND_OFFER, answer: SEND_ANSWER, candidate: SEND_ICE_CANDIDATE };
+/** The documents each Switchboard row sends: the SDK's, or a client's own spelling of them. */
+const DOCUMENTS = {
+  sdk: { offer: SEND_OFFER, answer: SEND_ANSWER, candidate: SEND_ICE_CANDIDATE, signals: SIGNALS_SUBSCRIPTION },
+  own: OWN_DOCUMENTS,
+} as const;
 
 interface WsMessage {
   id?: string;
@@ -150,6 +156,7 @@ interface SwitchboardSignal {
 async function connectSwitchboard(target: Target, id: string, room: string): Promise<Endpoint> {
   if (!target.secret) throw new Error('switchboard needs the shared secret');
   const token = await mint(target.secret, id, room);
+  const documents = DOCUMENTS[target.kind === 'switchboard-own' ? 'own' : 'sdk'];
   const socket = new WebSocket(`${target.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
   let next = 0;
   const endpoint: Endpoint = {
@@ -159,7 +166,7 @@ async function connectSwitchboard(target: Target, id: string, room: string): Pro
     send: (to, type, payload) => {
       next += 1;
       const variables = type === 'candidate' ? { to, candidate: { candidate: payload, sdpMid: '0', sdpMLineIndex: 0 } } : { to, sdp: payload };
-      socket.send(JSON.stringify({ id: `m${next}`, type: 'subscribe', payload: { query: SWITCHBOARD_DOCUMENTS[type], variables } }));
+      socket.send(JSON.stringify({ id: `m${next}`, type: 'subscribe', payload: { query: documents[type], variables } }));
     },
     close: () => socket.close(),
   };
@@ -168,7 +175,7 @@ async function connectSwitchboard(target: Target, id: string, room: string): Pro
     socket.on('message', (data) => {
       const message = JSON.parse(data.toString()) as WsMessage;
       if (message.type === 'connection_ack') {
-        socket.send(JSON.stringify({ id: 's', type: 'subscribe', payload: { query: SIGNALS_SUBSCRIPTION } }));
+        socket.send(JSON.stringify({ id: 's', type: 'subscribe', payload: { query: documents.signals } }));
       } else if (message.type === 'ping') {
         socket.send(JSON.stringify({ type: 'pong' }));
       } else if (message.id === 's' && message.type === 'next') {

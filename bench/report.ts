@@ -16,6 +16,8 @@ export interface ServerResult {
   saturated?: Latency;
   throughput?: number;
   cpuUsPerMessage?: number;
+  /** Write syscalls of the server per relayed message at saturation. */
+  writesPerMessage?: number;
   generatorCpuShare?: number;
   weriftMsToOpen?: number;
   errors: number;
@@ -31,6 +33,7 @@ export interface Results {
 
 const LABELS: Record<ServerKind, string> = {
   switchboard: 'Switchboard (memory)',
+  'switchboard-own': 'Switchboard, a client’s own documents',
   'switchboard-redis': 'Switchboard (2 × + Redis)',
   peerjs: 'PeerJS server',
   raw: 'raw ws relay',
@@ -73,6 +76,7 @@ function rows(results: Results): Row[] {
   return [
     { label: 'throughput (msg/s)', value: (s) => s.throughput, format: (v) => v.toFixed(0), higherIsBetter: true },
     { label: 'server CPU per message', value: (s) => s.cpuUsPerMessage, format: (v) => `${v.toFixed(1)} µs`, higherIsBetter: false },
+    { label: 'server write syscalls per message', value: (s) => s.writesPerMessage, format: (v) => v.toFixed(2), higherIsBetter: false },
     { label: 'sequential one-way p50', value: (s) => s.sequential?.p50, format: ms, higherIsBetter: false },
     { label: 'sequential one-way p99', value: (s) => s.sequential?.p99, format: ms, higherIsBetter: false },
     { label: `p50 @ ${String(results.plan['fixedRatePerS'])} msg/s`, value: (s) => s.fixedRate?.p50, format: ms, higherIsBetter: false },
@@ -96,8 +100,8 @@ function ratio(value: number | undefined, base: number | undefined): string {
 export function renderMarkdown(results: Results): string {
   const servers = results.servers;
   const find = (kind: ServerKind): ServerResult | undefined => servers.find((s) => s.kind === kind);
-  const [raw, peerjs, switchboard] = [find('raw'), find('peerjs'), find('switchboard')];
-  const header = ['', ...servers.map((s) => LABELS[s.kind]), 'Switchboard ÷ raw', 'Switchboard ÷ PeerJS'];
+  const [raw, peerjs, switchboard, own] = [find('raw'), find('peerjs'), find('switchboard'), find('switchboard-own')];
+  const header = ['', ...servers.map((s) => LABELS[s.kind]), 'Switchboard ÷ raw', 'Switchboard ÷ PeerJS', ...(own ? ['own documents ÷ PeerJS'] : [])];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
   for (const row of rows(results)) {
     const cells = servers.map((s) => {
@@ -105,7 +109,9 @@ export function renderMarkdown(results: Results): string {
       return value === undefined || !Number.isFinite(value) ? '–' : row.format(value);
     });
     const mine = switchboard ? row.value(switchboard) : undefined;
-    lines.push(`| ${row.label} | ${cells.join(' | ')} | ${ratio(mine, raw ? row.value(raw) : undefined)} | ${ratio(mine, peerjs ? row.value(peerjs) : undefined)} |`);
+    const base = peerjs ? row.value(peerjs) : undefined;
+    const ownRatio = own ? [ratio(row.value(own), base)] : [];
+    lines.push(`| ${[row.label, ...cells, ratio(mine, raw ? row.value(raw) : undefined), ratio(mine, base), ...ownRatio].join(' | ')} |`);
   }
   const generatorBound = servers.filter((s) => (s.generatorCpuShare ?? 0) > 0.9).map((s) => LABELS[s.kind]);
   const errors = servers.filter((s) => s.errors > 0).map((s) => `${LABELS[s.kind]}: ${s.errors}`);
@@ -129,7 +135,7 @@ export function renderSvg(results: Results): string {
     { title: 'Server CPU per message (µs, lower is better)', value: (s) => s.cpuUsPerMessage, unit: ' µs' },
     { title: 'Idle memory per peer @ 1,000 (KiB, lower is better)', value: (s) => (s.idle[0] ? s.idle[0].bytesPerPeer / 1024 : undefined), unit: ' KiB' },
   ];
-  const colors: Record<ServerKind, string> = { switchboard: '#0a5bd8', 'switchboard-redis': '#6a9be8', peerjs: '#d8730a', raw: '#777' };
+  const colors: Record<ServerKind, string> = { switchboard: '#0a5bd8', 'switchboard-own': '#3aa37a', 'switchboard-redis': '#6a9be8', peerjs: '#d8730a', raw: '#777' };
   const width = 760;
   const chartHeight = 40 + results.servers.length * 26;
   const parts: string[] = [];

@@ -67,6 +67,12 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
 }
 
+/** Write syscalls the process made so far (`syscw` of /proc/<pid>/io): a socket write per batch of frames. */
+function writeSyscalls(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/io`, 'utf8').split('\n').find((l) => l.startsWith('syscw:'));
+  return Number(line?.split(/\s+/)[1] ?? 0);
+}
+
 function rssBytes(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
   return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
@@ -136,7 +142,7 @@ async function start(kind: ServerKind): Promise<Running> {
     const { child, port } = await startListening(kind === 'raw' ? 'bench/servers/raw-relay.ts' : 'bench/servers/peerjs.ts');
     return { targets: [{ kind, url: `http://127.0.0.1:${port}` }], pids: [child.pid ?? 0], stop: () => stopProcess(child) };
   }
-  if (kind === 'switchboard') {
+  if (kind === 'switchboard' || kind === 'switchboard-own') {
     const { child, url } = await startSwitchboard({});
     return { targets: [{ kind, url, secret: SECRET }], pids: [child.pid ?? 0], stop: () => stopProcess(child, PROFILE ? 'SIGTERM' : 'SIGKILL') };
   }
@@ -191,19 +197,26 @@ function pairsFor(kind: string, generator: number, count: number): Array<[string
 }
 
 /** Load from every generator: warm up, count for the window, report; server CPU over the same window. */
-async function load(kind: ServerKind, running: Running, generators: Generator[], mode: Command): Promise<{ reports: LoadReport[]; serverCpuS: number; seconds: number }> {
+async function load(
+  kind: ServerKind,
+  running: Running,
+  generators: Generator[],
+  mode: Command,
+): Promise<{ reports: LoadReport[]; serverCpuS: number; serverWrites: number; seconds: number }> {
   const perGenerator = Math.ceil(PLAN.pairs / generators.length);
   await Promise.all(generators.map((g, i) => g.ask({ cmd: 'connect', targets: running.targets, pairs: pairsFor(`${kind}-${mode.cmd}`, i, perGenerator) })));
   await Promise.all(generators.map((g) => g.ask(mode)));
   await sleep(PLAN.warmupMs);
   const cpuBefore = running.pids.map(cpuSeconds);
+  const writesBefore = running.pids.map(writeSyscalls);
   const started = Date.now();
   await Promise.all(generators.map((g) => g.ask({ cmd: 'mark' })));
   await sleep(PLAN.measureMs);
   const reports = await Promise.all(generators.map((g) => g.ask<LoadReport>({ cmd: 'stop' })));
   const seconds = (Date.now() - started) / 1000;
   const serverCpuS = running.pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - (cpuBefore[i] ?? 0), 0);
-  return { reports, serverCpuS, seconds };
+  const serverWrites = running.pids.reduce((sum, pid, i) => sum + writeSyscalls(pid) - (writesBefore[i] ?? 0), 0);
+  return { reports, serverCpuS, serverWrites, seconds };
 }
 
 /** Idle peers: memory per connected peer and connection setup rate (memory of the first process). */
@@ -258,11 +271,12 @@ async function saturationPhase(kind: ServerKind, running: Running, generators: G
   const received = saturated.reports.reduce((sum, r) => sum + r.received, 0);
   result.throughput = received / saturated.seconds;
   result.cpuUsPerMessage = (saturated.serverCpuS * 1e6) / Math.max(1, received);
+  result.writesPerMessage = saturated.serverWrites / Math.max(1, received);
   result.saturated = latencySummary(saturated.reports.flatMap((r) => r.latenciesMs));
   result.generatorCpuShare = Math.max(...saturated.reports.map((r) => r.generatorCpuShare));
   result.errors += saturated.reports.reduce((sum, r) => sum + r.errors, 0);
   console.log(
-    `${kind} saturated ${result.throughput.toFixed(0)} msg/s, server ${result.cpuUsPerMessage.toFixed(1)} µs/msg, p50 ${result.saturated.p50.toFixed(2)} ms, generator cpu ${(result.generatorCpuShare * 100).toFixed(0)} %`,
+    `${kind} saturated ${result.throughput.toFixed(0)} msg/s, server ${result.cpuUsPerMessage.toFixed(1)} µs/msg, ${result.writesPerMessage.toFixed(2)} writes/msg, p50 ${result.saturated.p50.toFixed(2)} ms, generator cpu ${(result.generatorCpuShare * 100).toFixed(0)} %`,
   );
 }
 
@@ -280,7 +294,8 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
   if (!first) throw new Error('no generator');
   try {
     const result: ServerResult = { kind, idle: [], errors: 0 };
-    if (kind !== 'switchboard-redis' && runs('idle')) await idlePhase(kind, running, generators, result);
+    // Idle memory does not depend on the documents: the own-documents row skips it.
+    if (kind !== 'switchboard-redis' && kind !== 'switchboard-own' && runs('idle')) await idlePhase(kind, running, generators, result);
     if (runs('sequential')) await sequentialPhase(kind, running, first, result);
     if (runs('fixed')) await fixedRatePhase(kind, running, generators, result);
     if (runs('saturate')) await saturationPhase(kind, running, generators, result);
@@ -293,7 +308,7 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
 }
 
 async function main(): Promise<void> {
-  const kinds: ServerKind[] = (['raw', 'peerjs', 'switchboard', 'switchboard-redis'] as const).filter((kind) => !ONLY || ONLY.includes(kind));
+  const kinds: ServerKind[] = (['raw', 'peerjs', 'switchboard', 'switchboard-own', 'switchboard-redis'] as const).filter((kind) => !ONLY || ONLY.includes(kind));
   const results: Results = {
     date: new Date().toISOString(),
     mode: QUICK ? 'quick' : 'full',

@@ -3,7 +3,7 @@
  * `RTCPeerConnection` per remote peer, the connection state machine, and the generated typed documents.
  */
 export { createSignalingClient, SignalingClient, type ClientState, type PeerSignal, type SignalingClientOptions, type SignalingEvents } from './signaling-client';
-export { createPeerSession, PeerSession, type CandidateLike, type DescriptionLike, type PeerConnectionLike, type PeerSessionEvents, type PeerSessionOptions, type RemoteCandidate } from './peer-session';
+export { createPeerSession, PeerSession, type CandidateLike, type CloseReason, type DescriptionLike, type PeerConnectionLike, type PeerSessionEvents, type PeerSessionOptions, type RemoteCandidate } from './peer-session';
 export { createGuestSession, type GuestSessionOptions } from './guest';
 export { CONNECTION_TRANSITIONS, ConnectionStateMachine, InvalidTransitionError, isLegalTransition, type ConnectionState, type StateChange, type Transition } from './state';
 export { SignalingError, type SignalingErrorCode } from './errors';

@@ -69,9 +69,16 @@ export interface PeerSessionEvents {
   state: StateChange;
   /** A step of negotiation failed (the session keeps going; a lasting failure ends in `failed`). */
   error: SignalingError;
-  /** The session closed: `left` (the remote peer left the room), `closed` (you called close) or `failed`. */
-  closed: { readonly reason: 'left' | 'closed' | 'failed' };
+  /**
+   * The session closed: `left` (the remote peer left the room), `closed` (you called close), `failed`,
+   * or `replaced` (the remote peer answered or offered from a new connection, e.g. after it lost its
+   * session: this connection is stale; a new session for that peer gets the signals from there on).
+   */
+  closed: { readonly reason: CloseReason };
 }
+
+/** Why a {@link PeerSession} closed (see {@link PeerSessionEvents.closed}). */
+export type CloseReason = 'left' | 'closed' | 'failed' | 'replaced';
 
 /** Remote candidates held until the remote description they belong to is set. */
 const MAX_QUEUED_REMOTE_CANDIDATES = 256;
@@ -106,6 +113,10 @@ export class PeerSession<PC extends PeerConnectionLike = PeerConnectionLike> ext
   private readonly heldLocalCandidates: IceCandidateSend[] = [];
   private readonly queuedRemoteCandidates: RemoteCandidate[] = [];
   private readonly cleanups: Array<() => void> = [];
+  /** The cursor of a Welcome without the remote peer that this live call was kept through. */
+  private keptThrough: string | null = null;
+  /** Closed as `replaced`: signals still queued are routed to the next session. */
+  private handedOver = false;
 
   /**
    * @param client - the signaling client of this peer
@@ -131,8 +142,8 @@ export class PeerSession<PC extends PeerConnectionLike = PeerConnectionLike> ext
         else this.update();
       }),
       client.on('welcome', (welcome) => this.welcomed(welcome)),
-      client.on('peer-disconnected', ({ peer }) => {
-        if (peer.id === remotePeerId) void this.close('left');
+      client.on('peer-disconnected', ({ peer, cursor }) => {
+        if (peer.id === remotePeerId && cursor !== this.keptThrough) void this.close('left');
       }),
       client.claimPeer(remotePeerId, (signal) => this.enqueue(signal)),
     );
@@ -165,12 +176,12 @@ export class PeerSession<PC extends PeerConnectionLike = PeerConnectionLike> ext
    * running: in a mesh the same camera track is sent to every peer, and one peer leaving must not freeze
    * it for the others (stop them yourself when you are done with them).
    */
-  close(reason: 'left' | 'closed' | 'failed' = 'closed'): Promise<void> {
+  close(reason: CloseReason = 'closed'): Promise<void> {
     this.closing ??= this.shutDown(reason);
     return this.closing;
   }
 
-  private async shutDown(reason: 'left' | 'closed' | 'failed'): Promise<void> {
+  private async shutDown(reason: CloseReason): Promise<void> {
     this.closed = true;
     clearTimeout(this.disconnectedTimer);
     clearTimeout(this.connectTimer);
@@ -282,9 +293,20 @@ export class PeerSession<PC extends PeerConnectionLike = PeerConnectionLike> ext
   }
 
   private async handle(signal: PeerSignal): Promise<void> {
-    if (this.closed) return;
+    if (this.closed) {
+      // Replaced: what was still queued here belongs to the next session.
+      if (this.handedOver) this.client.requeue(signal);
+      return;
+    }
     if (signal.__typename === 'IceCandidate') return this.remoteCandidate(signal.candidate);
     const pc = this.peerConnection;
+    if (isFromAnotherConnection(signal.sdp, pc.remoteDescription?.sdp)) {
+      // The far side started over (it lost its session, say): its DTLS identity changed, so this connection cannot carry on.
+      this.handedOver = true;
+      void this.close('replaced');
+      if (signal.__typename === 'Offer') this.client.requeue(signal);
+      return;
+    }
     const type = signal.__typename === 'Offer' ? 'offer' : 'answer';
     const collision = type === 'offer' && (this.makingOffer || pc.signalingState !== 'stable');
     if (collision) this.glares += 1;
@@ -334,6 +356,13 @@ export class PeerSession<PC extends PeerConnectionLike = PeerConnectionLike> ext
 
   private welcomed(welcome: SignalOf<'Welcome'>): void {
     if (!welcome.peers.some((peer) => peer.id === this.remotePeerId)) {
+      // After a gateway restart the remote peer may simply not be back yet: a call that is up does not
+      // need the gateway, so it is kept (the roster's difference the client reports next is not a
+      // departure). If the peer is really gone, the connection fails and the session ends by itself.
+      if (!welcome.resumed && this.peerConnection.connectionState === 'connected') {
+        this.keptThrough = welcome.cursor;
+        return;
+      }
       void this.close('left');
       return;
     }
@@ -367,6 +396,18 @@ export class PeerSession<PC extends PeerConnectionLike = PeerConnectionLike> ext
     this.restartsInRow += 1;
     this.peerConnection.restartIce();
   }
+}
+
+/** The first DTLS fingerprint of a description (`sha-256 AB:CD:…`), lower-cased; null without one. */
+function fingerprintOf(sdp: string | undefined): string | null {
+  return /^a=fingerprint:(.+)$/m.exec(sdp ?? '')?.[1]?.trim().toLowerCase() ?? null;
+}
+
+/** True when `incoming` comes from another connection than the remote description `current` (another DTLS identity). */
+function isFromAnotherConnection(incoming: string, current: string | undefined): boolean {
+  const known = fingerprintOf(current);
+  const now = fingerprintOf(incoming);
+  return known !== null && now !== null && known !== now;
 }
 
 /** The ICE username fragments a description announces. */

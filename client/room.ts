@@ -99,7 +99,11 @@ export type RoomState = ClientState;
 export interface RoomEvents<PC extends RoomConnection = DefaultPeerConnection> {
   /** A peer joined after `joinRoom` resolved (the ones there before are in `room.peers` at once). */
   'peer-joined': RoomPeer<PC>;
-  /** A peer left: `left` or `timeout` as the gateway tells it, `failed` when no connection could be made, `closed` when this side left. */
+  /**
+   * A peer left `room.peers`: `left` or `timeout` as the gateway tells it; `failed` when no connection
+   * could be made; `closed` when this side left; `rejoining` when this side lost its session and joins
+   * again; `replaced` when the peer came back on a new connection (a `peer-joined` with it follows).
+   */
   'peer-left': { readonly peer: RoomPeer<PC>; readonly reason: string };
   /** A track from a peer (also kept in `peer.streams`). */
   track: { readonly peer: RoomPeer<PC>; readonly track: TrackOf<PC>; readonly streams: ReadonlyArray<StreamOf<PC>> };
@@ -176,6 +180,8 @@ export class Room<PC extends RoomConnection = DefaultPeerConnection> extends Typ
   private leaving: Promise<void> | null = null;
   private lastError: SignalingError | null = null;
   private started = false;
+  /** The pause between two rejoin attempts, cut short by `leave()`. */
+  private rejoinWait: { readonly timer: ReturnType<typeof setTimeout>; readonly resolve: () => void } | null = null;
 
   /** @internal use {@link joinRoom} */
   constructor(private readonly options: JoinRoomOptions<PC>) {
@@ -241,8 +247,12 @@ export class Room<PC extends RoomConnection = DefaultPeerConnection> extends Typ
   /** Leaves the room: the others see this peer leave at once; every connection closes. Safe to call twice. */
   leave(): Promise<void> {
     this.leaving ??= (async () => {
-      await this.discardClient();
+      if (this.rejoinWait) {
+        clearTimeout(this.rejoinWait.timer);
+        this.rejoinWait.resolve();
+      }
       this.closeLinks('closed');
+      await this.discardClient();
       this.machine.walkTo('disconnected');
     })();
     return this.leaving;
@@ -343,7 +353,11 @@ export class Room<PC extends RoomConnection = DefaultPeerConnection> extends Typ
       this.roster.set(peer.id, view);
       pc.addEventListener('track', (event) => this.track(link, event));
       session.on('error', (error) => this.report(error));
-      session.on('closed', ({ reason }) => this.drop(link, reason));
+      session.on('closed', ({ reason }) => {
+        this.drop(link, reason);
+        // The peer started over on a new connection (its old one is gone): meet it there.
+        if (reason === 'replaced') void this.open(client, peer, 'call');
+      });
       if (role === 'call') this.attach(link);
       else this.awaitOffer(link);
       // The peers there when joinRoom resolves are state (room.peers), not news.
@@ -379,7 +393,7 @@ export class Room<PC extends RoomConnection = DefaultPeerConnection> extends Typ
 
   /** Opens the data channel and sends the published streams; negotiation follows by itself. */
   private attach(link: PeerLink<PC>): void {
-    if (link.channel || !this.links.has(link.peer.id)) return;
+    if (link.channel || this.links.get(link.peer.id) !== link) return;
     clearTimeout(link.offerTimer);
     const channel = link.peer.peerConnection.createDataChannel(ROOM_DATA_CHANNEL.label, { negotiated: true, id: ROOM_DATA_CHANNEL.id });
     link.channel = channel;
@@ -469,8 +483,8 @@ export class Room<PC extends RoomConnection = DefaultPeerConnection> extends Typ
     this.rejoining = true;
     this.machine.walkTo('reconnecting');
     const oldToken = failed.currentToken;
+    this.closeLinks('rejoining');
     await this.discardClient();
-    this.closeLinks('closed');
     for (let attempt = 1; attempt <= ROOM_REJOIN_MAX_ATTEMPTS && !this.leaving; attempt += 1) {
       try {
         const token = this.options.refreshToken && !this.options.guest ? await this.options.refreshToken(oldToken) : await this.guestToken();
@@ -481,9 +495,11 @@ export class Room<PC extends RoomConnection = DefaultPeerConnection> extends Typ
         return;
       } catch (caught) {
         await this.discardClient();
+        if (this.leaving) return;
         this.report(caught instanceof SignalingError ? caught : transportError(caught));
         const delayMs = Math.random() * Math.min(RECONNECT_MAX_DELAY_MS, RECONNECT_BASE_DELAY_MS * 2 ** (attempt - 1));
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        await new Promise<void>((resolve) => (this.rejoinWait = { timer: setTimeout(resolve, delayMs), resolve }));
+        this.rejoinWait = null;
       }
     }
     this.rejoining = false;

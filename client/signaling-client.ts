@@ -224,6 +224,15 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
   }
 
   /**
+   * Routes `signal` again, as if it had just arrived: to the session that claims its peer now, or kept
+   * for the next one. For a session that ends on a signal it cannot take (a description from a new
+   * connection of its peer), so that the session after it gets that signal and those behind it.
+   */
+  requeue(signal: PeerSignal): void {
+    if (!this.closing) this.route(signal);
+  }
+
+  /**
    * Leaves the room (others see `PeerDisconnected` at once), closes the connection and releases every
    * timer; waits at most {@link CLOSE_WAIT_MS} for the gateway. Safe to call more than once.
    */

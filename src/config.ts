@@ -2,10 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import {
   DEFAULT_GRACE_MS,
+  DEFAULT_HTTP_HEADERS_TIMEOUT_MS,
+  DEFAULT_HTTP_REQUEST_TIMEOUT_MS,
   DEFAULT_MAILBOX_EVENTS,
   DEFAULT_MAILBOX_TTL_MS,
   DEFAULT_ROOM_LOG_EVENTS,
+  DEFAULT_SESSION_MAX_AGE_S,
   DEFAULT_SESSION_TTL_S,
+  MAX_SLOW_CLIENT_DEADLINE_MS,
 } from './protocol';
 
 /** Everything the gateway reads from its environment, validated once at start. */
@@ -35,7 +39,13 @@ export interface Config {
   mailboxEvents: number;
   mailboxTtlMs: number;
   roomLogEvents: number;
+  /** Lifetime of minted tokens; 0 < sessionTtlS ≤ sessionMaxAgeS. */
   sessionTtlS: number;
+  /** Longest a session lives across refreshes, and the furthest `exp` a token may carry. */
+  sessionMaxAgeS: number;
+  /** Slow-client deadlines: request headers (upgrades too), then the whole request with its body. */
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
   rateLimitSdpPerS: number;
   rateLimitIcePerS: number;
   maxConnectionsPerIp: number;
@@ -62,29 +72,46 @@ interface Variable {
   name: string;
   meaning: string;
   default: string;
+  /** Its value is never printed, not even in the error about a bad one. */
+  secret?: true;
 }
 
 export const VARIABLES: readonly Variable[] = [
   { name: 'PORT', default: '4000', meaning: 'TCP port of the HTTP/WebSocket listener' },
   { name: 'HOST', default: '0.0.0.0', meaning: 'address to listen on' },
   { name: 'REDIS_URL', default: '', meaning: 'redis://… to share state between instances; unset: embedded memory broker' },
-  { name: 'SIGNALING_SECRET', default: '', meaning: 'HS256 secret for session tokens (random per process in development)' },
+  { name: 'SIGNALING_SECRET', default: '', meaning: 'HS256 secret for session tokens (random per process in development)', secret: true },
   { name: 'SIGNALING_JWKS_URL', default: '', meaning: 'JWKS (https:// or file://) for RS/ES-signed session tokens' },
   { name: 'SIGNALING_AUDIENCE', default: '', meaning: 'required aud claim of session tokens (also set on minted ones)' },
   { name: 'SIGNALING_ISSUER', default: '', meaning: 'required iss claim of session tokens (also set on minted ones)' },
-  { name: 'SIGNALING_API_KEY', default: '', meaning: 'x-api-key that allows createSession when guest sessions are off' },
+  { name: 'SIGNALING_API_KEY', default: '', meaning: 'x-api-key that allows createSession when guest sessions are off', secret: true },
   { name: 'GUEST_SESSIONS', default: 'true (false in production)', meaning: 'allow createSession without credentials' },
   { name: 'ALLOWED_ORIGINS', default: '', meaning: 'comma list of browser origins allowed (empty: any)' },
   { name: 'TLS_CERT_FILE', default: '', meaning: 'PEM certificate: serve HTTPS and WSS' },
   { name: 'TLS_KEY_FILE', default: '', meaning: 'PEM private key for TLS_CERT_FILE' },
   { name: 'STUN_URLS', default: '', meaning: 'comma list of stun: URLs returned by iceServers' },
   { name: 'TURN_URLS', default: '', meaning: 'comma list of turn:/turns: URLs returned by iceServers' },
-  { name: 'TURN_SECRET', default: '', meaning: 'coturn use-auth-secret for ephemeral TURN credentials' },
+  { name: 'TURN_SECRET', default: '', meaning: 'coturn use-auth-secret for ephemeral TURN credentials', secret: true },
   { name: 'TURN_TTL_S', default: '300', meaning: 'lifetime of TURN credentials in seconds' },
   { name: 'GRACE_MS', default: String(DEFAULT_GRACE_MS), meaning: 'how long a peer whose socket dropped stays in the room' },
   { name: 'MAILBOX_EVENTS', default: String(DEFAULT_MAILBOX_EVENTS), meaning: 'events kept per peer for resume' },
   { name: 'MAILBOX_TTL_MS', default: String(DEFAULT_MAILBOX_TTL_MS), meaning: 'how long events are kept for resume' },
-  { name: 'SESSION_TTL_S', default: String(DEFAULT_SESSION_TTL_S), meaning: 'lifetime of minted session tokens' },
+  { name: 'SESSION_TTL_S', default: String(DEFAULT_SESSION_TTL_S), meaning: 'lifetime of minted session tokens (1 to SESSION_MAX_AGE_S)' },
+  {
+    name: 'SESSION_MAX_AGE_S',
+    default: String(DEFAULT_SESSION_MAX_AGE_S),
+    meaning: 'longest a session lives across refreshSession, and the furthest exp a token may carry',
+  },
+  {
+    name: 'HTTP_HEADERS_TIMEOUT_MS',
+    default: String(DEFAULT_HTTP_HEADERS_TIMEOUT_MS),
+    meaning: `request headers (WebSocket upgrades too) must arrive within this (1–${MAX_SLOW_CLIENT_DEADLINE_MS})`,
+  },
+  {
+    name: 'HTTP_REQUEST_TIMEOUT_MS',
+    default: String(DEFAULT_HTTP_REQUEST_TIMEOUT_MS),
+    meaning: `a whole request with its body must arrive within this (HTTP_HEADERS_TIMEOUT_MS–${MAX_SLOW_CLIENT_DEADLINE_MS}); long polls are not cut`,
+  },
   { name: 'RATE_LIMIT_SDP_PER_S', default: '5', meaning: 'offers+answers per peer per second (0: off)' },
   { name: 'RATE_LIMIT_ICE_PER_S', default: '50', meaning: 'ICE candidates per peer per second (0: off)' },
   { name: 'MAX_CONNECTIONS_PER_IP', default: '200', meaning: 'concurrent WebSocket connections per IP (0: off)' },
@@ -164,6 +191,9 @@ const envSchema = z.object({
   MAILBOX_EVENTS: count(DEFAULT_MAILBOX_EVENTS),
   MAILBOX_TTL_MS: count(DEFAULT_MAILBOX_TTL_MS),
   SESSION_TTL_S: count(DEFAULT_SESSION_TTL_S),
+  SESSION_MAX_AGE_S: count(DEFAULT_SESSION_MAX_AGE_S),
+  HTTP_HEADERS_TIMEOUT_MS: count(DEFAULT_HTTP_HEADERS_TIMEOUT_MS, MAX_SLOW_CLIENT_DEADLINE_MS),
+  HTTP_REQUEST_TIMEOUT_MS: count(DEFAULT_HTTP_REQUEST_TIMEOUT_MS, MAX_SLOW_CLIENT_DEADLINE_MS),
   RATE_LIMIT_SDP_PER_S: count(5),
   RATE_LIMIT_ICE_PER_S: count(50),
   MAX_CONNECTIONS_PER_IP: count(200),
@@ -171,6 +201,17 @@ const envSchema = z.object({
   LOG_LEVEL: optionalString.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
   NODE_ENV: optionalString,
 });
+
+const SECRET_NAMES = new Set(VARIABLES.filter((v) => v.secret).map((v) => v.name));
+
+/**
+ * A bad value as the config error shows it: never a secret's value, and never the credentials of a
+ * URL (`redis://user:password@host`), so the error line is safe in any log.
+ */
+function printable(name: string, value: string | undefined): string {
+  if (SECRET_NAMES.has(name)) return `(secret, ${value?.length ?? 0} characters, not shown)`;
+  return JSON.stringify((value ?? '').replace(/^([^@/]*\/\/)?[^@]*@/, (_match, scheme: string | undefined) => `${scheme ?? ''}***@`));
+}
 
 /**
  * Reads and validates the environment. Throws {@link ConfigError} whose message names the first bad
@@ -181,7 +222,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue?.path[0] ?? 'environment');
-    throw new ConfigError(`${name}=${JSON.stringify(env[name] ?? '')} is invalid: ${issue?.message ?? 'bad value'}`);
+    throw new ConfigError(`${name}=${printable(name, env[name])} is invalid: ${issue?.message ?? 'bad value'}`);
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
@@ -195,6 +236,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError('TURN_SECRET is required when TURN_URLS is set');
   }
   if (e.MAILBOX_EVENTS === 0) throw new ConfigError('MAILBOX_EVENTS must be at least 1');
+  if (e.SESSION_MAX_AGE_S === 0) throw new ConfigError('SESSION_MAX_AGE_S must be at least 1');
+  if (e.SESSION_TTL_S === 0 || e.SESSION_TTL_S > e.SESSION_MAX_AGE_S) {
+    throw new ConfigError(`SESSION_TTL_S must be 1–${e.SESSION_MAX_AGE_S} (SESSION_MAX_AGE_S)`);
+  }
+  if (e.HTTP_HEADERS_TIMEOUT_MS === 0 || e.HTTP_REQUEST_TIMEOUT_MS === 0) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS and HTTP_REQUEST_TIMEOUT_MS must be at least 1: slow clients are always cut');
+  }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -218,6 +269,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     mailboxTtlMs: e.MAILBOX_TTL_MS,
     roomLogEvents: Math.max(DEFAULT_ROOM_LOG_EVENTS, e.MAILBOX_EVENTS),
     sessionTtlS: e.SESSION_TTL_S,
+    sessionMaxAgeS: e.SESSION_MAX_AGE_S,
+    httpHeadersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     rateLimitSdpPerS: e.RATE_LIMIT_SDP_PER_S,
     rateLimitIcePerS: e.RATE_LIMIT_ICE_PER_S,
     maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,

@@ -5,6 +5,7 @@ import type { Config } from './config';
 import type { RateLimits } from './limits/rate-limits';
 import type { Metrics } from './metrics';
 import type { ConnectionRegistry } from './presence/connections';
+import type { PendingPolls } from './presence/pending-polls';
 import type { Presence } from './presence/presence';
 
 /** The gateway's transport-free parts, shared by every request on every transport. */
@@ -15,6 +16,8 @@ export interface Core {
   presence: Presence;
   tokens: TokenService;
   connections: ConnectionRegistry;
+  /** The one pending long poll of each peer on this instance. */
+  polls: PendingPolls;
   metrics: Metrics;
   limits: RateLimits;
 }

@@ -26,11 +26,11 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** Operations that took the prepared way (src/transport/prepared.ts) instead of yoga's pipeline. */
-  readonly prepared = new Counter({
-    name: 'switchboard_prepared_operations_total',
-    help: 'Operations run from their precompiled form, by operation name',
-    labelNames: ['operation'] as const,
+  /** WebSocket operations by whether their document text was already parsed and validated (transport/documents.ts). */
+  readonly wsDocuments = new Counter({
+    name: 'switchboard_ws_documents_total',
+    help: 'WebSocket operations by document cache outcome (hit: parsed and validated before)',
+    labelNames: ['cache'] as const,
     registers: [this.registry],
   });
 

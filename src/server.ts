@@ -3,7 +3,8 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, type Plugin } from 'graphql-yoga';
+import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { GatewayContext } from './api/context';
 import { schema } from './api/schema';
@@ -17,20 +18,22 @@ import { createLogger } from './logger';
 import { RateLimits } from './limits/rate-limits';
 import { Metrics } from './metrics';
 import { useCodedErrors } from './api/coded-errors';
+import { useCompiledExecution } from './api/compiled-execution';
 import { hardeningPlugins } from './api/hardening';
 import { useRejectionMetrics } from './api/rejection-metrics';
 import { DEMO_CSP, demoAsset, demoHtml } from './pages/demo';
 import { GRAPHIQL_ROOM, graphiqlOptions, type PageSession } from './pages/graphiql-tabs';
-import { useGraphQlJit } from '@envelop/graphql-jit';
 import { ConnectionRegistry } from './presence/connections';
+import { PendingPolls } from './presence/pending-polls';
 import { peerKey, Presence } from './presence/presence';
-import { CloseCode, CREATE_SESSION, ErrorCode, MAX_SUBSCRIBER_QUEUE_BYTES, MAX_SUBSCRIBER_QUEUE_EVENTS, MAX_WS_PAYLOAD_BYTES } from './protocol';
+import { CloseCode, CREATE_SESSION, ErrorCode, MAX_SUBSCRIBER_QUEUE_BYTES, MAX_SUBSCRIBER_QUEUE_EVENTS } from './protocol';
+import { clientIp } from './limits/client-ip';
 import { buildContext, type WsInitialContext } from './transport/context';
+import { admitGraphqlBody } from './transport/http-body';
+import { refuseHttp, RequestsPerIp, slowClientDeadlines } from './transport/http-limits';
 import { attachWebSocket } from './transport/websocket';
 
 export const GRAPHQL_PATH = '/graphql';
-/** Largest HTTP request body accepted; GraphQL documents and signals are far smaller. */
-export const MAX_HTTP_BODY_BYTES = MAX_WS_PAYLOAD_BYTES;
 /** Longest wait for connections to finish at shutdown, per phase (sockets, then HTTP). */
 export const DRAIN_TIMEOUT_MS = 5_000;
 
@@ -45,7 +48,11 @@ export interface Gateway {
 
 export interface GatewayOptions {
   log?: Logger;
+  /** A broker made by the caller; `rateLimitStore` then shares the rate limits (none: per process). */
   broker?: Broker;
+  rateLimitStore?: Redis;
+  /** Envelop plugins after the gateway's own; they apply to every operation on every transport. */
+  plugins?: Plugin[];
 }
 
 const FEED_LIMITS = { maxQueuedEvents: MAX_SUBSCRIBER_QUEUE_EVENTS, maxQueuedBytes: MAX_SUBSCRIBER_QUEUE_BYTES };
@@ -53,7 +60,8 @@ const FEED_LIMITS = { maxQueuedEvents: MAX_SUBSCRIBER_QUEUE_EVENTS, maxQueuedByt
 /** How long start-up waits for Redis before serving anyway with /readyz at 503 (it keeps reconnecting). */
 const REDIS_STARTUP_WAIT_MS = 5_000;
 
-async function createBroker(config: Config, log: Logger, onBrokerError: () => void): Promise<Broker> {
+/** The broker the config asks for, and the Redis client the rate limits share when there is one. */
+async function createBroker(config: Config, log: Logger, onBrokerError: () => void): Promise<{ broker: Broker; rateLimitStore?: Redis }> {
   if (config.redisUrl !== undefined) {
     const broker = new RedisBroker({
       url: config.redisUrl,
@@ -66,14 +74,15 @@ async function createBroker(config: Config, log: Logger, onBrokerError: () => vo
     });
     if (!(await broker.connected(REDIS_STARTUP_WAIT_MS))) log.warn('redis is not reachable yet; serving with /readyz at 503 until it is');
     else log.info({ instance: broker.instanceId }, 'redis broker connected');
-    return broker;
+    return { broker, rateLimitStore: broker.client };
   }
-  return new MemoryBroker({
+  const broker = new MemoryBroker({
     mailboxEvents: config.mailboxEvents,
     roomLogEvents: config.roomLogEvents,
     retentionMs: config.mailboxTtlMs,
     feedLimits: FEED_LIMITS,
   });
+  return { broker };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -89,23 +98,32 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     rooms: () => core.presence.connectedRooms,
     openConnections: () => core.connections.size,
   });
-  const broker = options.broker ?? (await createBroker(config, log, () => metrics.brokerErrors.inc()));
+  const { broker, rateLimitStore } = options.broker
+    ? { broker: options.broker, rateLimitStore: options.rateLimitStore }
+    : await createBroker(config, log, () => metrics.brokerErrors.inc());
   const core: Core = {
     config,
     log,
     broker,
     presence: new Presence(broker, config.graceMs, log),
-    tokens: new TokenService({ secret: config.signalingSecret, jwksUrl: config.jwksUrl, audience: config.audience, issuer: config.issuer }),
+    tokens: new TokenService({
+      secret: config.signalingSecret,
+      jwksUrl: config.jwksUrl,
+      audience: config.audience,
+      issuer: config.issuer,
+      maxAgeS: config.sessionMaxAgeS,
+    }),
     connections: new ConnectionRegistry((code) => metrics.disconnects.inc({ code })),
+    polls: new PendingPolls(),
     metrics,
-    limits: new RateLimits(config, broker instanceof RedisBroker ? broker.client : undefined),
+    limits: new RateLimits(config, rateLimitStore),
   };
   broker.onPeerMoved(({ room, peer }) => core.connections.end(peerKey(room, peer), CloseCode.Replaced, 'replaced by a newer connection'));
 
   const yogaLog = log.child({ component: 'yoga' });
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
-    plugins: [...hardeningPlugins(config), useCodedErrors(), useRejectionMetrics(metrics), useGraphQlJit()],
+    plugins: [...hardeningPlugins(config), useCodedErrors(), useRejectionMetrics(metrics), useCompiledExecution(), ...(options.plugins ?? [])],
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     graphiql: !config.introspection ? false : async (_request, serverContext) => graphiqlOptions(await mintPageSession(serverContext)),
@@ -130,7 +148,12 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     return result.data?.createSession ?? null;
   };
 
+  const requestsPerIp = new RequestsPerIp(config.maxConnectionsPerIp);
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!requestsPerIp.admit(clientIp(req, config.trustProxy), res)) {
+      metrics.rateLimited.inc({ limit: 'connections' });
+      return refuseHttp(res, 429, ErrorCode.RateLimited, `at most ${config.maxConnectionsPerIp} requests in flight per IP`, { retryAfterMs: 1000 });
+    }
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/metrics') {
@@ -154,18 +177,14 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       return;
     }
     if (path !== GRAPHQL_PATH) return sendJson(res, 404, { error: 'not found', endpoints: [GRAPHQL_PATH, '/healthz', '/readyz'] });
-    if (Number(req.headers['content-length'] ?? 0) > MAX_HTTP_BODY_BYTES) {
-      return sendJson(res, 413, {
-        errors: [{ message: `request body exceeds ${MAX_HTTP_BODY_BYTES} bytes`, extensions: { code: ErrorCode.PayloadTooLarge } }],
-      });
-    }
-    void yoga(req, res);
+    void admitGraphqlBody(req, res).then((admitted) => (admitted ? yoga(req, res) : undefined));
   };
 
+  const deadlines = slowClientDeadlines(config);
   const server: Server =
     config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined
-      ? createHttpsServer({ cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }, handle)
-      : createHttpServer(handle);
+      ? createHttpsServer({ ...deadlines, cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }, handle)
+      : createHttpServer(deadlines, handle);
 
   const ws = attachWebSocket(server, core, yoga, GRAPHQL_PATH);
 

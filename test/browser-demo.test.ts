@@ -5,9 +5,7 @@ import { launchChromium } from './helpers/browser';
 import { chat, connectedTo, openDemo, PAGE_STEP_TIMEOUT_MS, tileOf } from './helpers/demo-page';
 import { startGateway, type TestGateway } from './helpers/gateway';
 import { sharedRedisSuite } from './helpers/suite';
-import { nextEvent, opened, reach, remoteChannel, sdkClient, weriftSession } from './helpers/sdk';
-import type { SignalingClient } from '@switchboard/client';
-import { nextMessage } from './helpers/webrtc';
+import { dataFrom, weriftRoom } from './helpers/room';
 
 const ARTIFACTS = 'test/artifacts';
 
@@ -97,24 +95,21 @@ describe('the demo page in Chromium', () => {
   });
 
   test('Chromium calls a werift peer in Node through the gateway', async () => {
-    const node: SignalingClient = await sdkClient(gateway.httpUrl, 'mixed', 'werift-peer');
+    const node = await weriftRoom(gateway.httpUrl, { room: 'mixed', peerId: 'werift-peer' });
     try {
-      // The page is the newcomer: it calls, the Node side answers and takes the chat channel.
-      const offered = nextEvent(node, 'offer');
+      // The page is the newcomer: it calls, and the Node side answers.
       const page = await open('mixed', 'chromium');
-      // Offers that came before the session are kept for it.
-      const call = weriftSession(node, (await offered).from);
-      const channel = await remoteChannel(call.peerConnection);
-      await Promise.all([reach(call, 'p2p-connected'), connectedTo(page, 'werift-peer'), opened(channel)]);
-      const arrived = nextMessage(channel);
+      await connectedTo(page, 'werift-peer');
+      const pageId = await page.locator('#self').innerText().then((text) => /\(([^)]+)\)/.exec(text)?.[1] ?? '');
+      const arrived = dataFrom(node, pageId, 'from chromium to werift');
       await page.getByLabel('Message').fill('from chromium to werift');
       await page.getByRole('button', { name: 'Send' }).click();
-      await expect(arrived).resolves.toBe('from chromium to werift');
-      channel.send('from werift to chromium');
+      await arrived;
+      node.send(pageId, 'from werift to chromium');
       await page.locator('#chat-log li', { hasText: 'from werift to chromium' }).waitFor({ timeout: PAGE_STEP_TIMEOUT_MS });
       await page.screenshot({ path: `${ARTIFACTS}/demo-chromium-werift.png`, fullPage: true });
     } finally {
-      await node.close();
+      await node.leave();
     }
   });
 });

@@ -6,7 +6,7 @@ import { startGateway, type TestGateway } from './helpers/gateway';
 /** Selects GraphiQL's tab `index` (its tab strip animates, so the tab's own button is clicked by id). */
 async function openTab(page: Page, index: number): Promise<void> {
   await page.locator(`#graphiql-session-tab-${index}`).dispatchEvent('click');
-  await page.locator(`li:has(#graphiql-session-tab-${index})[aria-selected="true"]`).waitFor({ timeout: 5_000 });
+  await page.locator(`li:has(#graphiql-session-tab-${index})[aria-selected="true"]`).waitFor({ timeout: 15_000 });
 }
 
 describe('GraphiQL in Chromium', () => {
@@ -35,13 +35,13 @@ describe('GraphiQL in Chromium', () => {
     await page.goto(`${gw.httpUrl}?query=${encodeURIComponent(query)}`);
     await page.locator('.graphiql-execute-button').click({ timeout: 15_000 });
     const result = page.locator('.result-window');
-    await result.getByText('"token"').waitFor({ timeout: 15_000 });
+    await result.getByText('"token"').waitFor({ timeout: 30_000 });
     const text = await result.innerText();
     expect(text).toMatch(/"room":\s*"graphiql"/);
     await page.screenshot({ path: 'test/artifacts/graphiql.png' });
     expect(blocked).toEqual([]);
     await page.close();
-  });
+  }, 90_000);
 
   it('opens with the flow as example tabs, in the order a client runs it, each running as shipped', async () => {
     const context = await browser.newContext();
@@ -49,28 +49,28 @@ describe('GraphiQL in Chromium', () => {
     await page.route('**/*', (route) => (isLocal(route.request().url()) ? route.continue() : route.abort('internetdisconnected')));
     await page.goto(gw.httpUrl);
     const tabs = page.locator('.graphiql-tab');
-    await tabs.first().waitFor({ timeout: 15_000 });
+    await tabs.first().waitFor({ timeout: 30_000 });
     const names = await tabs.allInnerTexts();
     expect(names.map((name) => name.trim())).toEqual(['CreateSession', 'Signals', 'SendOffer', 'SendIceCandidate', 'Peers', 'LeaveRoom']);
 
     // The first ▶, as shipped, mints a token (its Variables pane is filled, not empty).
     const result = page.locator('.result-window');
     await page.locator('.graphiql-execute-button').click();
-    await result.getByText('"token"').waitFor({ timeout: 15_000 });
+    await result.getByText('"token"').waitFor({ timeout: 30_000 });
     expect(await result.innerText()).toMatch(/"room":\s*"demo"/);
 
     // Tab 2 carries a real token in its Headers pane: its subscription opens with Welcome.
     await openTab(page, 1);
     await page.locator('.graphiql-execute-button').click();
-    await result.getByText('"Welcome"').waitFor({ timeout: 15_000 });
+    await result.getByText('"Welcome"').waitFor({ timeout: 30_000 });
     expect(await result.innerText()).not.toMatch(/"errors"/);
     await page.screenshot({ path: 'test/artifacts/graphiql-signals.png' });
 
     // Tab 5 (peers) answers with data, not a variable or token error.
     await openTab(page, 4);
     await page.locator('.graphiql-execute-button').click();
-    await result.getByText('"peers"').waitFor({ timeout: 15_000 });
+    await result.getByText('"peers"').waitFor({ timeout: 30_000 });
     expect(await result.innerText()).not.toMatch(/"errors"/);
     await context.close();
-  });
+  }, 90_000);
 });

@@ -18,7 +18,7 @@ describe('the gateway process', () => {
     expect(gateway.stderr).not.toContain('Switchboard ready');
     const listening = gateway.logs.map((line) => JSON.parse(line) as { msg?: string; graphiql?: boolean; demoPage?: boolean }).find((entry) => entry.msg === 'switchboard listening');
     expect(listening).toMatchObject({ graphiql: false, demoPage: false });
-  });
+  }, 60_000);
 
   test('in development, the banner goes to stderr (stdout stays JSON) and names only what is served', async () => {
     const gateway = await ChildGateway.start({ DEMO_PAGE: 'false' });
@@ -27,5 +27,5 @@ describe('the gateway process', () => {
     expect(gateway.stderr).toContain('Switchboard ready');
     expect(gateway.stderr).toContain('(GraphiQL in a browser)');
     expect(gateway.stderr).not.toContain('Demo');
-  });
+  }, 60_000);
 });

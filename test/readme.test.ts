@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildSchema, parse, validate } from 'graphql';
 import { startGateway, type TestGateway } from './helpers/gateway';
-import { EVENT_TIMEOUT_MS } from './helpers/inbox';
 import { dataFrom, weriftRoom, type WeriftRoom } from './helpers/room';
 import { nextEvent } from './helpers/sdk';
 
@@ -85,6 +84,15 @@ class Snippet {
       this.waiters.add(check);
       check();
     });
+  }
+
+  /** `promise`, with this snippet's output added to its error when it fails. */
+  async during<T>(promise: Promise<T>): Promise<T> {
+    try {
+      return await promise;
+    } catch (error) {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}; the snippet printed:\n${this.lines.join('\n')}`);
+    }
   }
 
   stop(): Promise<void> {
@@ -161,18 +169,19 @@ describe('the README', () => {
     rooms.push(watcher);
     const first = new Snippet(file);
     snippets.push(first);
-    const fromFirst = await nextEvent(watcher, 'data', ({ data }) => data === 'hello, everyone', EVENT_TIMEOUT_MS * 3);
+    // A snippet starts a process (tsx, werift): on a loaded machine that alone takes seconds.
+    const fromFirst = await first.during(nextEvent(watcher, 'data', ({ data }) => data === 'hello, everyone', SNIPPET_TIMEOUT_MS * 2));
     const second = new Snippet(file);
     snippets.push(second);
-    const joined = await nextEvent(watcher, 'peer-joined', ({ id }) => id !== fromFirst.from, EVENT_TIMEOUT_MS * 3);
-    await dataFrom(watcher, joined.id, 'hello, everyone', EVENT_TIMEOUT_MS * 3);
+    const joined = await second.during(nextEvent(watcher, 'peer-joined', ({ id }) => id !== fromFirst.from, SNIPPET_TIMEOUT_MS * 2));
+    await second.during(dataFrom(watcher, joined.id, 'hello, everyone', SNIPPET_TIMEOUT_MS));
     await first.printed(new RegExp(`^${joined.id} says hello, everyone$`));
     await first.printed(/^alice joined$/);
     watcher.broadcast('hi from the test');
     await Promise.all([first.printed(/^watcher says hi from the test$/), second.printed(/^watcher says hi from the test$/)]);
     await second.stop();
     await first.printed(/^alice left (left|timeout)$/);
-  }, 90_000);
+  }, 180_000);
 
   test('the graphql-ws example, run as written, receives its Welcome', async () => {
     if (!graphqlWsBlock) throw new Error('the README has no runnable graphql-ws example');

@@ -1,11 +1,19 @@
-import type { IceServer } from '@switchboard/client';
-import { MAX_ROOM_MESSAGE_BYTES } from '../client/protocol';
+import { CipherContext, HashAlgorithm, NamedCurveAlgorithm, RTCPeerConnection, SignatureAlgorithm, type DtlsKeys, type RTCDataChannel } from 'werift';
+import WebSocket from 'ws';
+import { createGuestSession, createPeerSession, joinRoom, type IceServer } from '@switchboard/client';
+import { MAX_ROOM_MESSAGE_BYTES, ROOM_DATA_CHANNEL } from '../client/protocol';
 import { startGateway, TEST_SECRET, type TestGateway } from './helpers/gateway';
-import { dataFrom, peersIn, roomState, weriftRoom, type WeriftRoom } from './helpers/room';
-import { nextEvent } from './helpers/sdk';
+import { dataFrom, peersIn, roomState, weriftConnection, weriftRoom, type WeriftRoom } from './helpers/room';
+import { nextEvent, opened, sdkClient, type WeriftSession } from './helpers/sdk';
+import { LOOPBACK_ONLY } from './helpers/webrtc';
 
 /** Handed out by the gateway's iceServers; nothing listens there, and werift is not told to use it. */
 const STUN_URL = 'stun:127.0.0.1:3478';
+
+/** A DTLS certificate of its own, for a werift connection. */
+function ownCertificate(): Promise<DtlsKeys> {
+  return CipherContext.createSelfSignedCertificateWithKey({ signature: SignatureAlgorithm.ecdsa_3, hash: HashAlgorithm.sha256_4 }, NamedCurveAlgorithm.secp256r1_23);
+}
 
 const rooms: WeriftRoom[] = [];
 afterEach(async () => {
@@ -87,8 +95,10 @@ describe('joinRoom after a gateway restart', () => {
     const states: string[] = [];
     ada.on('state', ({ state }) => states.push(state));
     const oldSession = ada.signaling;
+    const lost = Promise.all([ada, bob].map((room) => nextEvent(room, 'state', ({ state }) => state === 'reconnecting')));
 
     await first.close();
+    await lost;
     // Same port, another secret: what `npm start` without SIGNALING_SECRET does on every start.
     gateways.push(await startGateway({ PORT: String(first.port), GRACE_MS: '1500', SIGNALING_SECRET: `${TEST_SECRET}-after-restart` }));
     await Promise.all([roomState(ada, 'connected'), roomState(bob, 'connected')]);
@@ -99,5 +109,124 @@ describe('joinRoom after a gateway restart', () => {
     bob.send('ada', 'after');
     await after;
     expect(states).toEqual(['reconnecting', 'connected']);
+  });
+});
+
+describe('joinRoom with a token from a backend, after a gateway restart with a new secret', () => {
+  const gateways: TestGateway[] = [];
+  afterAll(async () => {
+    await Promise.all(gateways.map((gateway) => gateway.close()));
+  });
+
+  test('with refreshToken the room rejoins on the token it returns; without one it ends in failed', async () => {
+    const first = await startGateway({ GRACE_MS: '1500' });
+    gateways.push(first);
+    let url = first.httpUrl;
+    // Stands in for the app's backend: it mints a token for the same peer wherever the gateway is now.
+    const backend = async (peerId: string): Promise<string> => (await createGuestSession({ url, room: 'tokens', peerId })).token;
+    const asked: string[] = [];
+    const ada = await joinRoom({ url: first.httpUrl, token: await backend('ada'), webSocketImpl: WebSocket, createPeerConnection: weriftConnection, refreshToken: async () => (asked.push('ada'), backend('ada')) });
+    const bob = await joinRoom({ url: first.httpUrl, token: await backend('bob'), webSocketImpl: WebSocket, createPeerConnection: weriftConnection, refreshToken: async () => (asked.push('bob'), backend('bob')) });
+    const cy = await joinRoom({ url: first.httpUrl, token: await backend('cy'), webSocketImpl: WebSocket, createPeerConnection: weriftConnection });
+    rooms.push(ada, bob, cy);
+    await peersIn(ada, 2);
+    const lost = Promise.all([ada, bob, cy].map((room) => nextEvent(room, 'state', ({ state }) => state === 'reconnecting')));
+
+    await first.close();
+    await lost;
+    const second = await startGateway({ PORT: String(first.port), GRACE_MS: '1500', SIGNALING_SECRET: `${TEST_SECRET}-after-restart` });
+    gateways.push(second);
+    url = second.httpUrl;
+    await Promise.all([roomState(ada, 'connected'), roomState(bob, 'connected'), roomState(cy, 'failed')]);
+    expect(asked.sort()).toEqual(['ada', 'bob']);
+    await peersIn(ada, 1);
+    const after = dataFrom(bob, 'ada', 'on the new token');
+    ada.send('bob', 'on the new token');
+    await after;
+  });
+});
+
+describe('joinRoom after a gateway restart that keeps the secret', () => {
+  const gateways: TestGateway[] = [];
+  afterAll(async () => {
+    await Promise.all(gateways.map((gateway) => gateway.close()));
+  });
+
+  test('the tokens still hold but the mailboxes are gone (resumed: false): the mesh comes back on the same sessions', async () => {
+    const first = await startGateway({ GRACE_MS: '1500' });
+    gateways.push(first);
+    const ada = await weriftRoom(first.httpUrl, { room: 'same-secret', peerId: 'ada' });
+    const bob = await weriftRoom(first.httpUrl, { room: 'same-secret', peerId: 'bob' });
+    rooms.push(ada, bob);
+    await peersIn(ada, 1);
+    const before = dataFrom(bob, 'ada', 'before');
+    ada.send('bob', 'before');
+    await before;
+    const session = ada.signaling;
+    const reconnected = Promise.all([ada, bob].map((room) => nextEvent(room, 'state', ({ state }) => state === 'reconnecting')));
+
+    await first.close();
+    await reconnected;
+    gateways.push(await startGateway({ PORT: String(first.port), GRACE_MS: '1500' }));
+    await Promise.all([roomState(ada, 'connected'), roomState(bob, 'connected')]);
+    await Promise.all([peersIn(ada, 1), peersIn(bob, 1)]);
+    expect(ada.signaling).toBe(session);
+    const after = dataFrom(ada, 'bob', 'after');
+    bob.send('ada', 'after');
+    await after;
+  });
+});
+
+describe('a peer that comes back on a new connection while the room still holds the old one', () => {
+  const suite = { gateway: null as TestGateway | null };
+  beforeAll(async () => {
+    suite.gateway = await startGateway({ GRACE_MS: '1500' });
+  });
+  afterAll(async () => {
+    await suite.gateway?.close();
+  });
+
+  test('its offer carries another DTLS fingerprint: the stale session ends as replaced and the room answers on a new one', async () => {
+    const url = suite.gateway?.httpUrl ?? '';
+    // werift shares one certificate per process unless given its own: each connection gets its own, as in a browser.
+    const certificates = await Promise.all([1, 2, 3, 4].map(() => ownCertificate()));
+    const connection = (): RTCPeerConnection => {
+      const keys = certificates.shift();
+      if (!keys) throw new Error('out of test certificates');
+      return new RTCPeerConnection({ ...LOOPBACK_ONLY, dtls: { keys } });
+    };
+    const ada = await joinRoom({ url, guest: { room: 'replaced', peerId: 'ada' }, webSocketImpl: WebSocket, createPeerConnection: connection });
+    rooms.push(ada);
+    const bob = await sdkClient(url, 'replaced', 'bob');
+    let held: RTCPeerConnection | null = null;
+    try {
+      // Bob speaks the room's protocol by hand: one negotiated channel, JSON text.
+      const dial = (): { session: WeriftSession; channel: RTCDataChannel } => {
+        const session = createPeerSession(bob, 'ada', { peerConnection: connection() });
+        return { session, channel: session.peerConnection.createDataChannel(ROOM_DATA_CHANNEL.label, { negotiated: true, id: ROOM_DATA_CHANNEL.id }) };
+      };
+      const first = dial();
+      await opened(first.channel);
+      const once = dataFrom(ada, 'bob', 'on the first connection');
+      first.channel.send(JSON.stringify('on the first connection'));
+      await once;
+      const stale = ada.peers.get('bob');
+
+      // Bob starts over on a new connection; the old one stays up (its close is held back), so only the offer tells.
+      held = first.session.peerConnection;
+      held.close = async () => undefined;
+      await first.session.close();
+      const replaced = nextEvent(ada, 'peer-left', ({ peer, reason }) => peer === stale && reason === 'replaced');
+      const second = dial();
+      await replaced;
+      await opened(second.channel);
+      const again = dataFrom(ada, 'bob', 'on the second connection');
+      second.channel.send(JSON.stringify('on the second connection'));
+      await again;
+      expect(ada.peers.get('bob')).not.toBe(stale);
+    } finally {
+      if (held) await RTCPeerConnection.prototype.close.call(held);
+      await bob.close();
+    }
   });
 });

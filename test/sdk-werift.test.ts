@@ -90,4 +90,14 @@ describe('the SDK drives werift peers through the gateway', () => {
     expect(toBob.peerConnection.connectionState).toBe('closed');
     expect(camera.stopped).toBe(false);
   });
+
+  test('the roster is state: a listener attached after an await misses nothing, client.peers already has who is there', async () => {
+    await join('sdk-roster', 'alice');
+    const bob = await sdkClient(suite.gw().httpUrl, 'sdk-roster', 'bob', {});
+    clients.push(bob);
+    // The old README's order: an await first, then listen. Welcome came and went; the roster did not.
+    await bob.iceServers();
+    await bob.ready();
+    expect(bob.peers.map((peer) => peer.id)).toEqual(['alice']);
+  });
 });

@@ -5,24 +5,20 @@ import pino from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import { serveGraphqlWs, type SocketExtra } from '../src/transport/ws-adapter';
 
-/** The gateway's graphql-ws adapter on its own: keep-alive and the intercept hook. */
+/** The gateway's graphql-ws adapter on its own: keep-alive, and how protocol misuse ends a socket. */
 describe('graphql-ws adapter', () => {
   let http: Server;
   let url: string;
   let adapter: { dispose(): void };
-  const intercepted: string[] = [];
+  /** The adapter's log lines (pino JSON). */
+  const logged: Array<{ level: number; msg: string }> = [];
 
   beforeAll(async () => {
     http = createServer();
     const wss = new WebSocketServer({ server: http });
     adapter = serveGraphqlWs(wss, makeServer<Record<string, unknown> | undefined, SocketExtra>({ onConnect: () => true }), {
-      log: pino({ level: 'silent' }),
+      log: pino({ level: 'debug' }, { write: (line: string) => void logged.push(JSON.parse(line) as { level: number; msg: string }) }),
       clientIp: () => '127.0.0.1',
-      intercept: (_socket, text) => {
-        if (!text.includes('"intercept-me"')) return false;
-        intercepted.push(text);
-        return true;
-      },
       keepAliveMs: 50,
     });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -59,23 +55,31 @@ describe('graphql-ws adapter', () => {
     await expect(ended).resolves.toBe(1000);
   });
 
-  it('lets the intercept answer a frame and hands every other frame to graphql-ws', async () => {
+  it('hands every frame to graphql-ws, which answers or closes as the protocol says', async () => {
     const socket = await open(true);
-    const messages: string[] = [];
-    socket.on('message', (data) => messages.push(String(data)));
     const acknowledged = new Promise<void>((resolve) => socket.on('message', (data) => String(data).includes('connection_ack') && resolve()));
     socket.send(JSON.stringify({ type: 'connection_init' }));
     await acknowledged;
-    socket.send(JSON.stringify({ type: 'intercept-me' }));
-    // graphql-ws would close 4400 on that unknown message type; the intercept took it instead.
     const pong = new Promise<void>((resolve) => socket.on('message', (data) => String(data).includes('"pong"') && resolve()));
     socket.send(JSON.stringify({ type: 'ping' }));
     await pong;
-    expect(intercepted).toEqual([JSON.stringify({ type: 'intercept-me' })]);
-    expect(socket.readyState).toBe(WebSocket.OPEN);
-    // And an invalid frame still reaches graphql-ws, which closes as the protocol says.
     const ended = closed(socket);
     socket.send('not json');
     await expect(ended).resolves.toBe(4400);
+  });
+
+  it.each([
+    ['connection_ack', { type: 'connection_ack' }],
+    ['next', { id: '1', type: 'next', payload: { data: null } }],
+  ])('closes 4400 when a client sends %s, logged at debug level only', async (_type, message) => {
+    const socket = await open(true);
+    const acknowledged = new Promise<void>((resolve) => socket.on('message', (data) => String(data).includes('connection_ack') && resolve()));
+    socket.send(JSON.stringify({ type: 'connection_init' }));
+    await acknowledged;
+    logged.length = 0;
+    const ended = closed(socket);
+    socket.send(JSON.stringify(message));
+    await expect(ended).resolves.toBe(4400);
+    expect(logged.map((line) => line.level)).toEqual([20]);
   });
 });

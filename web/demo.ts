@@ -1,17 +1,9 @@
 /**
  * The demo page's script, bundled by `npm run build` into dist/web/demo.js. It uses only the SDK's
- * public API: join a room as a guest, keep one peer session per remote peer (a shared `chat` data
- * channel on each, camera and microphone once started), and show every session's state as it moves.
+ * public API: `joinRoom` as a guest (the SDK keeps the mesh, the chat data channels and the media),
+ * and this file draws it: a tile per peer with its connection state as it moves, the chat, the camera.
  */
-import {
-  createGuestSession,
-  createPeerSession,
-  createSignalingClient,
-  type ConnectionState,
-  type IceServer,
-  type PeerSession,
-  type SignalingClient,
-} from '@switchboard/client';
+import { joinRoom, type ConnectionState, type Room, type RoomPeer } from '@switchboard/client';
 
 /** The seed's main line, drawn for each remote peer with the current state marked. */
 const MAIN_LINE: readonly ConnectionState[] = ['disconnected', 'connecting', 'connected', 'signaling', 'ice-gathering', 'p2p-connected'];
@@ -23,21 +15,22 @@ const MAX_CHAT_LINES = 200;
 const MAX_CHAT_CHARS = 500;
 /** What survives a reload of this tab, so the page joins again by itself. */
 const STORAGE_KEY = 'switchboard-demo';
+const START_MEDIA = 'Start camera and microphone';
+const STOP_MEDIA = 'Stop camera and microphone';
 
-interface Call {
-  readonly session: PeerSession<RTCPeerConnection>;
-  /** The chat channel, once this side opened it or the caller's arrived. */
-  chat: RTCDataChannel | null;
-  readonly tile: HTMLElement;
+type Peer = RoomPeer<RTCPeerConnection>;
+
+interface Tile {
+  readonly peer: Peer;
+  readonly element: HTMLElement;
   readonly stats: ReturnType<typeof setInterval>;
-  readonly name: string;
 }
 
 const graphqlUrl = new URL('/graphql', location.href).href;
-const calls = new Map<string, Call>();
-let client: SignalingClient | null = null;
-let iceServers: IceServer[] = [];
-let localStream: MediaStream | null = null;
+const tiles = new Map<string, Tile>();
+let room: Room<RTCPeerConnection> | null = null;
+/** The camera this page started (and so may stop), published to every peer while it runs. */
+let camera: MediaStream | null = null;
 
 function element<T extends HTMLElement>(id: string, type: new () => T): T {
   const found = document.getElementById(id);
@@ -69,12 +62,14 @@ function showGatewayState(state: ConnectionState): void {
   gatewayState.textContent = `Gateway: ${state}`;
 }
 
-function tileFor(peerId: string, name: string): HTMLElement {
-  const tile = document.createElement('li');
-  tile.className = 'peer';
-  tile.dataset['peer'] = peerId;
+function addTile(peer: Peer): void {
+  tiles.get(peer.id)?.element.remove();
+  const name = peer.name ?? peer.id;
+  const element = document.createElement('li');
+  element.className = 'peer';
+  element.dataset['peer'] = peer.id;
   const heading = document.createElement('h3');
-  heading.textContent = name === peerId ? peerId : `${name} (${peerId})`;
+  heading.textContent = name === peer.id ? peer.id : `${name} (${peer.id})`;
   const state = document.createElement('p');
   state.className = 'state';
   state.setAttribute('role', 'status');
@@ -94,9 +89,20 @@ function tileFor(peerId: string, name: string): HTMLElement {
   video.autoplay = true;
   video.playsInline = true;
   video.setAttribute('aria-label', `video from ${name}`);
-  tile.append(heading, state, line, pair, video);
-  roster.append(tile);
-  return tile;
+  if (peer.streams[0]) video.srcObject = peer.streams[0];
+  element.append(heading, state, line, pair, video);
+  roster.append(element);
+  showSessionState(element, peer.state);
+  peer.session.on('state', ({ state: now }) => showSessionState(element, now));
+  tiles.set(peer.id, { peer, element, stats: setInterval(() => void showPair(peer.peerConnection, element), STATS_INTERVAL_MS) });
+}
+
+function removeTile(peer: Peer): void {
+  const tile = tiles.get(peer.id);
+  if (tile?.peer !== peer) return;
+  clearInterval(tile.stats);
+  tile.element.remove();
+  tiles.delete(peer.id);
 }
 
 function showSessionState(tile: HTMLElement, state: ConnectionState): void {
@@ -131,72 +137,33 @@ async function selectedPair(pc: RTCPeerConnection): Promise<string | null> {
   return `${describe(pair['localCandidateId'])} ⇄ ${describe(pair['remoteCandidateId'])} (${String(local?.['protocol'] ?? '?')})`;
 }
 
-/**
- * Starts (or answers) the call with one peer. The newcomer calls everyone already in the room and
- * opens the chat channel; the others answer and take the channel from `datachannel`. One side opening
- * keeps the first negotiation free of glare; later renegotiations (media) may collide, and the SDK's
- * perfect negotiation sorts those out.
- */
-function call(signaling: SignalingClient, peerId: string, name: string, caller: boolean): void {
-  if (calls.has(peerId)) return;
-  const peerConnection = new RTCPeerConnection({ iceServers: iceServers.map((server) => ({ ...server, urls: [...server.urls] })) });
-  const session = createPeerSession(signaling, peerId, { peerConnection });
-  const tile = tileFor(peerId, name);
-  const entry: Call = { session, chat: null, tile, stats: setInterval(() => void showPair(peerConnection, tile), STATS_INTERVAL_MS), name };
-  const useChannel = (chat: RTCDataChannel): void => {
-    entry.chat = chat;
-    tile.dataset['chat'] = chat.readyState === 'open' ? 'open' : 'connecting';
-    chat.onopen = () => (tile.dataset['chat'] = 'open');
-    chat.onclose = () => (tile.dataset['chat'] = 'closed');
-    chat.onmessage = (event) => say(String(event.data).slice(0, MAX_CHAT_CHARS), name);
-  };
-  if (caller) useChannel(peerConnection.createDataChannel('chat'));
-  peerConnection.ondatachannel = ({ channel }) => {
-    if (channel.label === 'chat') useChannel(channel);
-  };
-  peerConnection.ontrack = ({ streams }) => {
-    const video = tile.querySelector('video');
-    if (video && streams[0]) video.srcObject = streams[0];
-  };
-  for (const track of localStream?.getTracks() ?? []) if (localStream) peerConnection.addTrack(track, localStream);
-  showSessionState(tile, session.state);
-  session.on('state', ({ state }) => showSessionState(tile, state));
-  session.on('closed', () => {
-    clearInterval(entry.stats);
-    tile.remove();
-    calls.delete(peerId);
-  });
-  calls.set(peerId, entry);
-}
-
 async function showPair(peerConnection: RTCPeerConnection, tile: HTMLElement): Promise<void> {
   const text = await selectedPair(peerConnection).catch(() => null);
   const pair = tile.querySelector('.pair');
   if (pair && text) pair.textContent = `Candidate pair: ${text}`;
 }
 
-async function join(room: string, name: string): Promise<void> {
+async function join(roomName: string, name: string): Promise<void> {
   joinForm.querySelector('fieldset')?.setAttribute('disabled', '');
-  const session = await createGuestSession({ url: graphqlUrl, room, ...(name ? { name } : {}) });
-  sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ room, name }));
-  const signaling = createSignalingClient({ url: graphqlUrl, token: session.token });
-  client = signaling;
-  selfLabel.textContent = `You are ${name || session.peerId} (${session.peerId}) in room ${room}`;
-  showGatewayState(signaling.state);
-  signaling.on('state', ({ state }) => showGatewayState(state));
-  signaling.on('error', (error) => say(`${error.code}: ${error.message}`, 'gateway'));
-  const names = new Map<string, string>();
-  signaling.on('welcome', ({ peers }) => {
-    for (const peer of peers) {
-      names.set(peer.id, peer.name ?? peer.id);
-      call(signaling, peer.id, peer.name ?? peer.id, true);
-    }
+  const joined = await joinRoom<RTCPeerConnection>({ url: graphqlUrl, guest: { room: roomName, ...(name ? { name } : {}) } });
+  room = joined;
+  sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ room: roomName, name }));
+  const showSelf = (): void => void (selfLabel.textContent = `You are ${name || joined.self.id} (${joined.self.id}) in room ${roomName}`);
+  showSelf();
+  showGatewayState(joined.state);
+  joined.on('state', ({ state }) => {
+    showGatewayState(state);
+    if (state === 'connected') showSelf();
   });
-  signaling.on('peer-connected', ({ peer }) => names.set(peer.id, peer.name ?? peer.id));
-  // A newcomer's call: answer it (the SDK keeps the offer for the session created here).
-  signaling.on('offer', ({ from }) => call(signaling, from, names.get(from) ?? from, false));
-  await signaling.ready();
-  iceServers = await signaling.iceServers();
+  joined.on('error', (error) => say(`${error.code}: ${error.message}`, 'gateway'));
+  for (const peer of joined.peers.values()) addTile(peer);
+  joined.on('peer-joined', addTile);
+  joined.on('peer-left', ({ peer }) => removeTile(peer));
+  joined.on('track', ({ peer, streams }) => {
+    const video = tiles.get(peer.id)?.element.querySelector('video');
+    if (video && streams[0]) video.srcObject = streams[0];
+  });
+  joined.on('data', ({ from, data }) => say((typeof data === 'string' ? data : JSON.stringify(data)).slice(0, MAX_CHAT_CHARS), joined.peers.get(from)?.name ?? from));
   chatForm.querySelector('fieldset')?.removeAttribute('disabled');
   mediaButton.disabled = false;
   leaveButton.disabled = false;
@@ -211,9 +178,11 @@ async function startMedia(): Promise<MediaStream> {
     canvas.width = 320;
     canvas.height = 240;
     const context = canvas.getContext('2d');
+    const stream = canvas.captureStream(15);
     let frame = 0;
     const draw = (): void => {
-      if (!context) return;
+      // Stopping the stream's track ends the drawing too.
+      if (!context || stream.getVideoTracks()[0]?.readyState === 'ended') return;
       frame += 1;
       context.fillStyle = `hsl(${frame % 360} 60% 45%)`;
       context.fillRect(0, 0, canvas.width, canvas.height);
@@ -223,8 +192,18 @@ async function startMedia(): Promise<MediaStream> {
       requestAnimationFrame(draw);
     };
     draw();
-    return canvas.captureStream(15);
+    return stream;
   }
+}
+
+function stopMedia(): void {
+  if (!camera) return;
+  room?.unpublish(camera);
+  // The page started these tracks, so the page stops them (the SDK never stops a track it did not create).
+  for (const track of camera.getTracks()) track.stop();
+  camera = null;
+  localVideo.srcObject = null;
+  mediaButton.textContent = START_MEDIA;
 }
 
 joinForm.addEventListener('submit', (event) => {
@@ -239,37 +218,35 @@ joinForm.addEventListener('submit', (event) => {
 chatForm.addEventListener('submit', (event) => {
   event.preventDefault();
   const input = chatForm.elements.namedItem('message');
-  if (!(input instanceof HTMLInputElement) || !input.value) return;
+  if (!(input instanceof HTMLInputElement) || !input.value || !room) return;
   const text = input.value.slice(0, MAX_CHAT_CHARS);
-  let sent = 0;
-  for (const { chat } of calls.values()) {
-    if (chat?.readyState !== 'open') continue;
-    chat.send(text);
-    sent += 1;
-  }
+  const sent = room.broadcast(text);
   say(sent > 0 ? text : `${text} (nobody to send to yet)`, 'me');
   input.value = '';
 });
 
 mediaButton.addEventListener('click', () => {
+  if (camera) return stopMedia();
   mediaButton.disabled = true;
-  startMedia().then(
-    (stream) => {
-      localStream = stream;
+  startMedia()
+    .then((stream) => {
+      camera = stream;
       localVideo.srcObject = stream;
-      for (const { session } of calls.values()) for (const track of stream.getTracks()) session.peerConnection.addTrack(track, stream);
-    },
-    () => (mediaButton.disabled = false),
-  );
+      room?.publish(stream);
+      mediaButton.textContent = STOP_MEDIA;
+    })
+    .catch((error: unknown) => say(error instanceof Error ? error.message : String(error), 'page'))
+    .finally(() => (mediaButton.disabled = false));
 });
 
 leaveButton.addEventListener('click', () => {
   sessionStorage.removeItem(STORAGE_KEY);
-  void client?.close().then(() => location.reload());
+  stopMedia();
+  void room?.leave().then(() => location.reload());
 });
 
 // A reload ends this page's peer: say so at once rather than leaving the others to wait for the grace.
-addEventListener('pagehide', () => void client?.close());
+addEventListener('pagehide', () => void room?.leave());
 
 const saved = sessionStorage.getItem(STORAGE_KEY);
 const params = new URLSearchParams(location.search);
@@ -278,6 +255,6 @@ const nameInput = joinForm.elements.namedItem('name');
 if (roomInput instanceof HTMLInputElement) roomInput.value = params.get('room') ?? roomInput.value;
 if (nameInput instanceof HTMLInputElement) nameInput.value = params.get('name') ?? nameInput.value;
 if (saved) {
-  const { room, name } = JSON.parse(saved) as { room: string; name: string };
-  void join(room, name).catch((error: unknown) => say(error instanceof Error ? error.message : String(error), 'page'));
+  const { room: roomName, name } = JSON.parse(saved) as { room: string; name: string };
+  void join(roomName, name).catch((error: unknown) => say(error instanceof Error ? error.message : String(error), 'page'));
 }

@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { type ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { ErrorCode } from '../protocol';
 
@@ -19,18 +19,18 @@ export function codeErrors(errors: readonly GraphQLError[]): GraphQLError[] {
 
 /** {@link codeErrors} on every operation's result, on every transport. */
 export function useCodedErrors(): Plugin {
-  return {
-    onExecute: () => ({
-      onExecuteDone: ({ result, setResult }) => {
-        if (Symbol.asyncIterator in result || !result.errors) return;
-        setResult({ ...result, errors: codeErrors(result.errors) });
-      },
-    }),
-    onSubscribe: () => ({
-      onSubscribeResult: ({ result, setResult }) => {
-        if (Symbol.asyncIterator in result || !result.errors) return;
-        setResult({ ...result, errors: codeErrors(result.errors) });
-      },
-    }),
+  // One hook object for every operation: nothing in it depends on the operation.
+  const executeHooks = {
+    onExecuteDone: ({ result, setResult }: { result: ExecutionResult | AsyncIterable<unknown>; setResult(result: ExecutionResult): void }) => {
+      if (Symbol.asyncIterator in result || !result.errors) return;
+      setResult({ ...result, errors: codeErrors(result.errors) });
+    },
   };
+  const subscribeHooks = {
+    onSubscribeResult: ({ result, setResult }: { result: ExecutionResult | AsyncIterable<unknown>; setResult(result: ExecutionResult): void }) => {
+      if (Symbol.asyncIterator in result || !result.errors) return;
+      setResult({ ...result, errors: codeErrors(result.errors) });
+    },
+  };
+  return { onExecute: () => executeHooks, onSubscribe: () => subscribeHooks };
 }

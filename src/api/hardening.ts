@@ -36,7 +36,8 @@ export function hardeningPlugins(config: Config): Plugin[] {
   const plugins: Plugin[] = [
     EnvelopArmorPlugin({
       maxDepth: { n: MAX_QUERY_DEPTH, ...coded },
-      maxAliases: { n: MAX_QUERY_ALIASES, ...coded },
+      // graphql-armor lets `__typename` aliases through by default: 300 of them cost as much as any field.
+      maxAliases: { n: MAX_QUERY_ALIASES, allowList: [], ...coded },
       maxTokens: { n: MAX_QUERY_TOKENS },
       costLimit: { maxCost: MAX_QUERY_COST, ...coded },
       maxDirectives: { n: MAX_QUERY_DIRECTIVES, ...coded },

@@ -1,6 +1,7 @@
 import type { SignalEvent } from '../events';
 import { refusal } from '../errors';
 import { ErrorCode, MAX_POLL_WAIT_MS, SignalKind } from '../protocol';
+import { peerKey } from '../presence/presence';
 import { brokered } from './broker-call';
 import { builder } from './builder';
 import { requireIdentity, type GatewayContext } from './context';
@@ -40,26 +41,35 @@ function validateWait(waitMs: number | null | undefined): number {
 async function poll(ctx: GatewayContext, after: string | null, waitMs: number): Promise<SignalBatch> {
   const identity = requireIdentity(ctx);
   const self = { id: identity.peerId, name: identity.name, room: identity.room, session: identity.session };
-  const detach = await brokered(ctx.core.presence.attach(self));
+  // One pending poll per peer: taking the slot ends the peer's older poll, whose wait is cut below.
+  const hold = ctx.core.polls.hold(peerKey(identity.room, identity.peerId));
   try {
-    const feed = await brokered(ctx.core.broker.open(self, after));
+    const detach = await brokered(ctx.core.presence.attach(self));
     try {
-      const first = await feed.next();
-      if (first.done) return { events: [], cursor: after ?? '' };
-      const welcome = first.value;
-      const events: SignalEvent[] = [];
-      if (welcome.kind !== SignalKind.Welcome || after === null || !welcome.resumed) events.push(welcome);
-      events.push(...feed.drainQueued(MAX_POLL_BATCH_EVENTS - events.length));
-      if (events.length === 0 && waitMs > 0) {
-        const live = await feed.nextWithin(waitMs);
-        if (live) events.push(live, ...feed.drainQueued(MAX_POLL_BATCH_EVENTS - 1));
+      const feed = await brokered(ctx.core.broker.open(self, after));
+      const cut = (): void => void feed.return();
+      hold.signal.addEventListener('abort', cut, { once: true });
+      try {
+        const first = await feed.next();
+        if (first.done) return { events: [], cursor: after ?? '' };
+        const welcome = first.value;
+        const events: SignalEvent[] = [];
+        if (welcome.kind !== SignalKind.Welcome || after === null || !welcome.resumed) events.push(welcome);
+        events.push(...feed.drainQueued(MAX_POLL_BATCH_EVENTS - events.length));
+        if (events.length === 0 && waitMs > 0 && !hold.signal.aborted) {
+          const live = await feed.nextWithin(waitMs);
+          if (live) events.push(live, ...feed.drainQueued(MAX_POLL_BATCH_EVENTS - 1));
+        }
+        return { events, cursor: events[events.length - 1]?.cursor ?? welcome.cursor };
+      } finally {
+        hold.signal.removeEventListener('abort', cut);
+        await feed.return();
       }
-      return { events, cursor: events[events.length - 1]?.cursor ?? welcome.cursor };
     } finally {
-      await feed.return();
+      detach();
     }
   } finally {
-    detach();
+    hold.release();
   }
 }
 
@@ -68,7 +78,8 @@ builder.queryField('pollSignals', (t) =>
     type: SignalBatchRef,
     description:
       'Long polling for networks where neither WebSocket nor SSE survive: returns at once when events after `after` exist, ' +
-      `else holds up to waitMs (≤ ${MAX_POLL_WAIT_MS}). Without after, the first batch starts with Welcome. A polling peer counts as connected.`,
+      `else holds up to waitMs (≤ ${MAX_POLL_WAIT_MS}). Without after, the first batch starts with Welcome. A polling peer counts as connected. ` +
+      'A peer holds one pending poll: a newer poll ends the older one at once with an empty batch and its cursor.',
     args: { after: t.arg.id(), waitMs: t.arg.int() },
     resolve: (_root, args, ctx) => poll(ctx, validateCursor(args.after), validateWait(args.waitMs)),
   }),

@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import type { GraphQLError } from 'graphql';
+import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { Metrics } from '../metrics';
 
 const UNCODED = 'INTERNAL';
@@ -14,22 +14,22 @@ export function countRejections(metrics: Metrics, errors: readonly GraphQLError[
 
 /** Counts every refused operation by its error code, on every transport (it runs inside envelop). */
 export function useRejectionMetrics(metrics: Metrics): Plugin {
-  return {
-    onValidate: () => ({ result }) => {
-      if (result.length > 0) metrics.rejected.inc({ code: 'GRAPHQL_VALIDATION_FAILED' });
-    },
-    onExecute: () => ({
-      onExecuteDone: ({ result }) => {
-        if (!(Symbol.asyncIterator in result)) countRejections(metrics, result.errors);
-      },
-    }),
-    onSubscribe: () => ({
-      onSubscribeResult: ({ result }) => {
-        if (!(Symbol.asyncIterator in result)) countRejections(metrics, result.errors);
-      },
-      onSubscribeError: ({ error }) => {
-        countRejections(metrics, [error as GraphQLError]);
-      },
-    }),
+  // One hook object per kind for every operation: nothing in them depends on the operation.
+  const validateDone = ({ result }: { result: readonly Error[] }): void => {
+    if (result.length > 0) metrics.rejected.inc({ code: 'GRAPHQL_VALIDATION_FAILED' });
   };
+  const executeHooks = {
+    onExecuteDone: ({ result }: { result: ExecutionResult | AsyncIterable<unknown> }) => {
+      if (!(Symbol.asyncIterator in result)) countRejections(metrics, result.errors);
+    },
+  };
+  const subscribeHooks = {
+    onSubscribeResult: ({ result }: { result: ExecutionResult | AsyncIterable<unknown> }) => {
+      if (!(Symbol.asyncIterator in result)) countRejections(metrics, result.errors);
+    },
+    onSubscribeError: ({ error }: { error: unknown }) => {
+      countRejections(metrics, [error as GraphQLError]);
+    },
+  };
+  return { onValidate: () => validateDone, onExecute: () => executeHooks, onSubscribe: () => subscribeHooks };
 }

@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { refusal } from '../errors';
+import { refusal, unauthenticated } from '../errors';
 import { validateId, validateName } from '../limits/validation';
 import { ErrorCode, GUEST_CLAIM_MS } from '../protocol';
 import { brokered } from './broker-call';
@@ -65,13 +65,21 @@ builder.mutationField('createSession', (t) =>
 builder.mutationField('refreshSession', (t) =>
   t.field({
     type: SessionRef,
-    description: 'A fresh token for the same peer and room; needs a valid token.',
+    description:
+      'A fresh token for the same peer and room; needs a valid token. The session keeps its start: no token outlives ' +
+      'SESSION_MAX_AGE_S after createSession, and past it refreshSession is refused (UNAUTHENTICATED): create a new session.',
     resolve: async (_root, _args, ctx) => {
       const identity = requireIdentity(ctx);
-      // The same session goes on: its mailbox and cursors stay valid under the new token.
+      const { sessionMaxAgeS, sessionTtlS } = ctx.core.config;
+      // The session's start travels in every refreshed token: past SESSION_MAX_AGE_S no refresh extends it.
+      if (Date.now() / 1000 >= identity.sessionStart + sessionMaxAgeS) {
+        throw unauthenticated(`the session is older than SESSION_MAX_AGE_S (${sessionMaxAgeS} s): create a new session`);
+      }
       const { token, expiresAt } = await ctx.core.tokens.mint(
         { peerId: identity.peerId, room: identity.room, name: identity.name },
-        ctx.core.config.sessionTtlS,
+        sessionTtlS,
+        identity.sessionStart,
+        // The same session goes on: its mailbox and cursors stay valid under the new token.
         identity.session,
       );
       // A socket authenticates once: refreshing over it extends what it may do, as a new connection would.

@@ -1,12 +1,11 @@
-import { SessionSupersededError } from '../broker/broker';
-import { SlowConsumerError, type Feed } from '../broker/feed';
+import type { Feed } from '../broker/feed';
 import type { DirectSignal, IceCandidateData, SignalEvent } from '../events';
 import { refusal } from '../errors';
 import { limited } from './limited';
 import { RateLimits } from '../limits/rate-limits';
 import { validateCandidate, validateId, validateSdp } from '../limits/validation';
 import { peerKey } from '../presence/presence';
-import { CloseCode, ErrorCode, IDEMPOTENCY_KEY_PATTERN, MAX_CURSOR_CHARS, SignalKind } from '../protocol';
+import { ErrorCode, IDEMPOTENCY_KEY_PATTERN, MAX_CURSOR_CHARS, SignalKind } from '../protocol';
 import { brokered } from './broker-call';
 import { builder, PeerRef } from './builder';
 import { type GatewayContext, requireIdentity } from './context';
@@ -158,7 +157,7 @@ export function validateCursor(after: string | number | null | undefined): strin
 
 /**
  * Opens the caller's event stream: counts it as connected (presence), then Welcome, replay after the
- * cursor, and live events. On SSE the stream is the peer's connection, so a newer one replaces it.
+ * cursor, and live events. The transport adopts it (see GatewayContext.adoptFeed).
  */
 async function openSignals(ctx: GatewayContext, after: string | null): Promise<Feed> {
   const identity = requireIdentity(ctx);
@@ -172,21 +171,7 @@ async function openSignals(ctx: GatewayContext, after: string | null): Promise<F
     throw error;
   }
   feed.onClose(detach);
-  const { connection } = ctx;
-  if (connection === null) {
-    const key = peerKey(identity.room, identity.peerId);
-    const stream = { end: () => feed.end(), session: identity.session };
-    ctx.core.connections.register(key, stream, CloseCode.Replaced, 'replaced by a newer connection');
-    feed.onClose(() => ctx.core.connections.unregister(key, stream));
-  } else {
-    feed.onClose(() => {
-      if (feed.endedBy instanceof SlowConsumerError) {
-        ctx.core.connections.close(connection, CloseCode.SlowConsumer, 'slow consumer: resume from your last cursor');
-      } else if (feed.endedBy instanceof SessionSupersededError) {
-        ctx.core.connections.close(connection, CloseCode.Replaced, 'a newer session holds this peer id');
-      }
-    });
-  }
+  ctx.adoptFeed(feed);
   return feed;
 }
 

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { createLocalJWKSet, jwtVerify, SignJWT, type JSONWebKeySet, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { z } from 'zod';
 import type { PeerSession } from '../events';
-import { ID_PATTERN, MAX_NAME_CHARS, TOKEN_VERIFY_TIMEOUT_MS } from '../protocol';
+import { isDisplayName, NAME_RULE } from '../limits/validation';
+import { ErrorCode, ID_PATTERN, TOKEN_VERIFY_TIMEOUT_MS } from '../protocol';
 import { KeySourceUnavailableError, RemoteKeySet } from './jwks';
 
 export { KeySourceUnavailableError } from './jwks';
@@ -16,13 +17,22 @@ export interface Identity {
   name: string | null;
   /** Expiry, epoch seconds. */
   exp: number;
+  /** When the session began (epoch seconds), kept across refreshes: it ends SESSION_MAX_AGE_S later. */
+  sessionStart: number;
   /** The session the token belongs to; kept by refreshSession. */
   session: PeerSession;
 }
 
-/** A refused token; `reason` is safe to show the client. */
+/** A refused token; the message is safe to show the client, `code` is the refusal's code on HTTP. */
 export class TokenError extends Error {
   override name = 'TokenError';
+
+  constructor(
+    message: string,
+    readonly code: ErrorCode = ErrorCode.Unauthenticated,
+  ) {
+    super(message);
+  }
 }
 
 export interface TokenServiceOptions {
@@ -31,6 +41,8 @@ export interface TokenServiceOptions {
   jwksUrl: string | undefined;
   audience: string | undefined;
   issuer: string | undefined;
+  /** SESSION_MAX_AGE_S: the longest a session lives, and the furthest `exp` a token may carry. */
+  maxAgeS: number;
   /** Bound on one verify(), key download included (default {@link TOKEN_VERIFY_TIMEOUT_MS}). */
   verifyTimeoutMs?: number;
 }
@@ -46,11 +58,16 @@ const claimsSchema = z.object({
   sub: z.string().regex(ID_PATTERN),
   room: z.string().regex(ID_PATTERN),
   exp: z.number(),
-  name: z.string().max(MAX_NAME_CHARS).optional(),
+  name: z.string().optional(),
+  /** When the session began: set at createSession, carried unchanged by every refresh (OIDC's claim name). */
+  auth_time: z.number().optional(),
   iat: z.number().optional(),
+  /** The session's id and its start in ms (docs/security.md, "Session identity"); both or neither. */
   sid: z.string().regex(SESSION_ID_PATTERN).optional(),
   sat: z.number().int().nonnegative().optional(),
 });
+
+const nowS = (): number => Math.floor(Date.now() / 1000);
 
 /** A new session's id: random, not guessable from the peer id. */
 function newSession(): PeerSession {
@@ -74,13 +91,22 @@ export class TokenService {
   }
 
   /**
-   * Mints a token. Without `session` it starts a new session (createSession, the CLI); refreshSession
-   * passes the token's own so the session carries on. A session without an id (a token minted
-   * elsewhere without `sid`) stays without one.
+   * A token for `ttlS` seconds (0 < ttlS ≤ maxAgeS), or less: never past the session's end,
+   * `sessionStart` + maxAgeS. A refresh passes the session's original start and the session itself
+   * (its `sid`), so the session carries on; without them a new session starts (createSession, the
+   * CLI). A session without an id (a token minted elsewhere without `sid`) stays without one.
    */
-  async mint(identity: Omit<Identity, 'exp' | 'session'>, ttlS: number, session: PeerSession = newSession()): Promise<{ token: string; expiresAt: Date }> {
-    const exp = Math.floor(Date.now() / 1000) + ttlS;
-    const claims: Record<string, string | number> = { room: identity.room };
+  async mint(
+    identity: Omit<Identity, 'exp' | 'sessionStart' | 'session'>,
+    ttlS: number,
+    sessionStart = nowS(),
+    session: PeerSession = newSession(),
+  ): Promise<{ token: string; expiresAt: Date }> {
+    const { maxAgeS } = this.options;
+    if (!Number.isSafeInteger(ttlS) || ttlS <= 0 || ttlS > maxAgeS) throw new RangeError(`token lifetime must be 1–${maxAgeS} s`);
+    const exp = Math.min(nowS() + ttlS, sessionStart + maxAgeS);
+    if (exp <= nowS()) throw new TokenError(this.tooOld());
+    const claims: Record<string, string | number> = { room: identity.room, auth_time: sessionStart };
     if (identity.name !== null) claims['name'] = identity.name;
     if (session.id !== '') {
       claims['sid'] = session.id;
@@ -130,10 +156,22 @@ export class TokenService {
     }
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new TokenError('token claims invalid: needs sub, room and exp');
-    const { sub, room, name, exp, iat, sid, sat } = claims.data;
+    const { sub, room, exp, name, auth_time: authTime, iat, sid, sat } = claims.data;
     if ((sid === undefined) !== (sat === undefined)) throw new TokenError('token claims invalid: sid and sat go together');
+    // Tokens minted elsewhere (a backend, another CLI) are held to the same rules as ours.
+    if (name !== undefined && !isDisplayName(name)) throw new TokenError(`token claim ${NAME_RULE}`, ErrorCode.BadUserInput);
+    const now = nowS();
+    const { maxAgeS } = this.options;
+    if (exp > now + maxAgeS + CLOCK_SKEW_S) throw new TokenError(`token expiry lies beyond the longest session (SESSION_MAX_AGE_S = ${maxAgeS} s)`);
+    const sessionStart = authTime ?? iat ?? now;
+    if (sessionStart > now + CLOCK_SKEW_S) throw new TokenError('token session starts in the future');
+    if (now >= sessionStart + maxAgeS) throw new TokenError(this.tooOld());
     const session: PeerSession = sid === undefined ? { id: '', startedAtMs: (iat ?? 0) * 1000 } : { id: sid, startedAtMs: sat ?? 0 };
-    return { peerId: sub, room, name: name ?? null, exp, session };
+    return { peerId: sub, room, name: name ?? null, exp, sessionStart, session };
+  }
+
+  private tooOld(): string {
+    return `the session is older than SESSION_MAX_AGE_S (${this.options.maxAgeS} s): create a new session`;
   }
 
   private isHmac(token: string): boolean {

@@ -21,7 +21,15 @@ const CANDIDATE_PATTERN =
 const FINGERPRINT_PATTERN = /^a=fingerprint:[A-Za-z0-9-]{1,16} (?:[0-9A-Fa-f]{2}:){15,63}[0-9A-Fa-f]{2}\r?$/m;
 /** Printable ASCII only, no spaces: token-ish fields such as ufrag and mid. */
 const TOKEN_CHARS = /^[\x21-\x7e]*$/;
-const CONTROL_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+/** Control characters SDP must not carry (its lines end in CRLF; TAB is allowed in its text fields). */
+const CONTROL_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/;
+/**
+ * Unicode control (Cc) and format (Cf) characters: CR, LF, TAB, NUL, bidi overrides and isolates
+ * (U+202E, U+2066), zero-width spaces and joiners (U+200B, U+200D), BOM. None belongs in text that
+ * other peers are shown; a bidi override would make a name read as something else.
+ */
+const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}]/u;
+const FORMAT_CHARS = /\p{Cf}/u;
 
 const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
 
@@ -32,11 +40,16 @@ export function validateId(kind: 'room' | 'peerId' | 'to', value: string): strin
   return value;
 }
 
+/** A display name: 1–{@link MAX_NAME_CHARS} characters, not only spaces, no control or format characters. */
+export function isDisplayName(name: string): boolean {
+  return name.length <= MAX_NAME_CHARS && name.trim().length > 0 && !CONTROL_OR_FORMAT.test(name);
+}
+
+export const NAME_RULE = `name must be 1–${MAX_NAME_CHARS} characters, without control or format characters (Unicode Cc, Cf)`;
+
 export function validateName(name: string | null | undefined): string | null {
   if (name === null || name === undefined) return null;
-  if (name.length > MAX_NAME_CHARS || CONTROL_CHARS.test(name) || name.trim().length === 0) {
-    throw refusal(ErrorCode.BadUserInput, `name must be 1–${MAX_NAME_CHARS} printable characters`, { field: 'name' });
-  }
+  if (!isDisplayName(name)) throw refusal(ErrorCode.BadUserInput, NAME_RULE, { field: 'name' });
   return name;
 }
 
@@ -48,8 +61,8 @@ export function validateSdp(sdp: string): string {
   if (!sdp.startsWith('v=0')) {
     throw refusal(ErrorCode.BadUserInput, 'sdp must be a session description starting with v=0', { field: 'sdp' });
   }
-  if (CONTROL_CHARS.test(sdp)) {
-    throw refusal(ErrorCode.BadUserInput, 'sdp contains control characters', { field: 'sdp' });
+  if (CONTROL_CHARS.test(sdp) || FORMAT_CHARS.test(sdp)) {
+    throw refusal(ErrorCode.BadUserInput, 'sdp contains control or format characters', { field: 'sdp' });
   }
   if (!FINGERPRINT_PATTERN.test(sdp)) {
     throw refusal(ErrorCode.BadUserInput, 'sdp must carry a DTLS a=fingerprint: line', { field: 'sdp' });

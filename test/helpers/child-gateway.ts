@@ -74,6 +74,12 @@ export class ChildGateway {
     });
   }
 
+  /** The gateway's process id (for /proc: memory of the gateway alone). */
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error('gateway has no pid');
+    return this.child.pid;
+  }
+
   private signalGroup(signal: NodeJS.Signals): void {
     if (this.child.pid !== undefined) process.kill(-this.child.pid, signal);
   }

@@ -1,5 +1,5 @@
 import { loadConfig, type Config } from '../../src/config';
-import { createGateway, type Gateway } from '../../src/server';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/server';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
@@ -20,7 +20,7 @@ export interface TestGateway extends Gateway {
 }
 
 /** Starts a real gateway on a real port; close it in afterAll/afterEach. */
-export async function startGateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  const gateway = await createGateway(testConfig(env));
+export async function startGateway(env: Record<string, string> = {}, options: GatewayOptions = {}): Promise<TestGateway> {
+  const gateway = await createGateway(testConfig(env), options);
   return { ...gateway, httpUrl: `${gateway.url}/graphql`, wsUrl: `${gateway.url.replace(/^http/, 'ws')}/graphql` };
 }

@@ -8,6 +8,11 @@ import { LOOPBACK_ONLY } from './webrtc';
 /** A room of werift peers, as a Node app would join one. */
 export type WeriftRoom = Room<RTCPeerConnection>;
 
+/** A werift connection limited to loopback, for `createPeerConnection` (the ICE servers are not dialled). */
+export function weriftConnection(): RTCPeerConnection {
+  return new RTCPeerConnection(LOOPBACK_ONLY);
+}
+
 /**
  * Joins `guest.room` through `joinRoom` with werift connections limited to loopback. Every config the
  * room asked a connection for is pushed to `configs` (the ICE servers are recorded, not dialled: the
