@@ -45,7 +45,10 @@ export const CloseCode = {
 /** One of {@link CloseCode}'s values. */
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
-/** Close codes after which reconnecting cannot help: the client gives up (state `failed`). */
+/**
+ * Close codes after which reconnecting cannot help: the client gives up (state `failed`). Not
+ * `4103` (the gateway could not check the token right now): that one is retried with backoff.
+ */
 export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
   CloseCode.Replaced,
   CloseCode.SessionEnded,

@@ -6,6 +6,7 @@
 import type { AnyVariables, TypedDocumentNode } from '@urql/core';
 import { TypedEmitter } from './emitter';
 import { closedError, SignalingError, transportError } from './errors';
+import { idempotencyKey } from './idempotency';
 import {
   IceServersDocument,
   LeaveRoomDocument,
@@ -19,6 +20,7 @@ import {
   ATTEMPTS_BEFORE_FALLBACK,
   ClientErrorCode,
   CLOSE_WAIT_MS,
+  CloseCode,
   ErrorCode,
   FINAL_CLOSE_CODES,
   KEEP_ALIVE_MS,
@@ -185,17 +187,17 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
 
   /** Sends an SDP offer to `to`; resolves with the gateway's receipt. */
   sendOffer(to: string, sdp: string): Promise<Delivery> {
-    return this.send(SendOfferDocument, { to, sdp }).then((data) => data.sendOffer);
+    return this.send(SendOfferDocument, { to, sdp, idempotencyKey: idempotencyKey() }).then((data) => data.sendOffer);
   }
 
   /** Sends an SDP answer to `to`. */
   sendAnswer(to: string, sdp: string): Promise<Delivery> {
-    return this.send(SendAnswerDocument, { to, sdp }).then((data) => data.sendAnswer);
+    return this.send(SendAnswerDocument, { to, sdp, idempotencyKey: idempotencyKey() }).then((data) => data.sendAnswer);
   }
 
   /** Sends an ICE candidate to `to` (`candidate: ""` is end-of-candidates). */
   sendIceCandidate(to: string, candidate: IceCandidateSend): Promise<Delivery> {
-    return this.send(SendIceCandidateDocument, { to, candidate }).then((data) => data.sendIceCandidate);
+    return this.send(SendIceCandidateDocument, { to, candidate, idempotencyKey: idempotencyKey() }).then((data) => data.sendIceCandidate);
   }
 
   /** STUN/TURN servers, ready for `new RTCPeerConnection({ iceServers })` (TURN credentials are short-lived: ask per call). */
@@ -349,7 +351,8 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     const transport = this.link?.transport;
     this.link = null;
     if (this.closing) return;
-    if ((transport === 'websocket' || transport === 'sse') && !this.welcomed) this.unwelcomed[transport] += 1;
+    // The gateway answering "unavailable" (broker or token key source down) says nothing about the transport: no fallback for it.
+    if ((transport === 'websocket' || transport === 'sse') && !this.welcomed && !isUnavailable(end)) this.unwelcomed[transport] += 1;
     if (isFinal(end)) {
       const { closeCode } = end;
       if (closeCode === undefined) return this.fail(end.error);
@@ -384,7 +387,11 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     return new Promise((resolve) => this.later(delayMs, resolve));
   }
 
-  /** Runs an operation on the live link, waiting for one and retrying what can be retried. */
+  /**
+   * Runs an operation on the live link, waiting for one and retrying what can be retried. Retries
+   * repeat `variables` as they are: a send's idempotency key with them, so the gateway recognises a
+   * retry of a signal it already stored.
+   */
   private async send<Data, Variables extends AnyVariables>(document: TypedDocumentNode<Data, Variables>, variables: Variables): Promise<Data> {
     for (let attempt = 0; ; attempt += 1) {
       if (this.closing) throw closedError();
@@ -433,6 +440,11 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     if (event === 'error') return super.onListenerError(error, event);
     this.emit('error', error instanceof SignalingError ? error : new SignalingError(ClientErrorCode.BadResponse, `a ${event} listener threw: ${String(error)}`));
   }
+}
+
+/** The gateway could not serve for now (`UNAVAILABLE`, or close `4103`): retried with backoff, never final. */
+function isUnavailable(end: LinkEnd): boolean {
+  return end.closeCode === CloseCode.Unavailable || end.error.code === ErrorCode.Unavailable;
 }
 
 /** Close codes and refusals after which reconnecting cannot help. */

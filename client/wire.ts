@@ -33,6 +33,12 @@ export const CloseCode = {
   SessionEnded: 4101,
   /** The client did not read fast enough; reconnect and resume from the last cursor. */
   SlowConsumer: 4102,
+  /**
+   * The gateway could not check the token right now (its key source, the JWKS URL, is down or too
+   * slow): nothing is wrong with the token; reconnect with backoff. In Switchboard's 41xx range, not
+   * graphql-ws's 44xx/45xx (4403 there means "token refused", which clients treat as final).
+   */
+  Unavailable: 4103,
   /** The client kept sending over its rate limit. */
   Flooding: 4129,
   /** The server is shutting down; reconnect (to another instance) and resume. */

@@ -12,5 +12,4 @@ export function refusal(code: ErrorCode, message: string, extensions: Record<str
 export const unauthenticated = (message = 'a valid session token is required (Authorization: Bearer <token>)') =>
   refusal(ErrorCode.Unauthenticated, message);
 
-export const unavailable = () =>
-  refusal(ErrorCode.Unavailable, 'the message broker is unavailable; nothing was accepted, retry shortly');
+export const unavailable = (message = 'the message broker is unavailable; nothing was accepted, retry shortly') => refusal(ErrorCode.Unavailable, message);

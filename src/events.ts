@@ -55,3 +55,15 @@ export interface Delivery {
   id: string;
   at: number;
 }
+
+/**
+ * Which session of a peer id a token belongs to. A session's events belong to it alone: a newer
+ * session of the same peer id starts with an empty mailbox, and tokens of an older one are refused
+ * (docs/security.md, "Session identity").
+ */
+export interface PeerSession {
+  /** The token's `sid`; `''` for tokens minted without one (they all share one session per peer id). */
+  id: string;
+  /** When the session started, epoch ms (`sat`; the `iat` for tokens without `sid`): newer wins. */
+  startedAtMs: number;
+}

@@ -59,3 +59,22 @@ export const MAX_QUERY_ALIASES = 4;
 export const MAX_QUERY_TOKENS = 1_000;
 export const MAX_QUERY_COST = 2_000;
 export const MAX_QUERY_DIRECTIVES = 8;
+
+/** Bound on one JWKS download, headers and body together; past it the key source counts as down. */
+export const JWKS_FETCH_TIMEOUT_MS = 2_000;
+/** Largest JWKS body read; a real key set is a few KiB. */
+export const MAX_JWKS_BYTES = 256 * 1024;
+/** A fetched key set is used this long before it is fetched again. */
+export const JWKS_CACHE_MS = 10 * 60_000;
+/** An unknown `kid` refetches the key set at most this often (key rotation), not once per token. */
+export const JWKS_REFETCH_COOLDOWN_MS = 30_000;
+/** After a failed download, tokens needing the key set answer UNAVAILABLE this long before the next try. */
+export const JWKS_FAILURE_BACKOFF_MS = 1_000;
+/** Bound on verifying one token, waiting for the key set included. */
+export const TOKEN_VERIFY_TIMEOUT_MS = 3_000;
+/**
+ * A send's idempotency key (chosen by the client, repeated on each retry of the same signal): a send
+ * repeating one while the first signal is still in the recipient's mailbox is answered with the first
+ * one's receipt, not stored twice.
+ */
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import WebSocket from 'ws';
-import { ME, PEERS, SEND_ICE_CANDIDATE, SEND_OFFER } from '../client/operations';
+import { CREATE_SESSION, LEAVE_ROOM, ME, PEERS, POLL_SIGNALS, SEND_ICE_CANDIDATE, SEND_OFFER } from '../client/operations';
 import { runCli } from '../src/cli';
 import { CloseCode, ErrorCode, MAX_WS_PAYLOAD_BYTES } from '../src/protocol';
 import { codeOf, createSession, http, wsPeer, type WsPeer } from './helpers/clients';
 import { startGateway, TEST_SECRET, type TestGateway } from './helpers/gateway';
+import { TestRedis } from './helpers/redis';
 import { fakeSdp, HOST_CANDIDATE } from './helpers/sdp';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -294,3 +295,75 @@ describe('attack suite: everything is refused with the right code', () => {
     }
   });
 });
+
+describe.each(['memory', 'redis'] as const)('session identity (%s broker): a session’s events belong to that session', (brokerKind) => {
+  let redis: TestRedis | null = null;
+  let gw: TestGateway;
+  const sockets: WsPeer[] = [];
+  const open = (token: string): WsPeer => {
+    const p = wsPeer(gw.wsUrl, token);
+    sockets.push(p);
+    return p;
+  };
+  const API_KEY = 'identity-backend-key-0123456789';
+
+  beforeAll(async () => {
+    redis = brokerKind === 'redis' ? await TestRedis.start() : null;
+    gw = await startGateway({ SIGNALING_API_KEY: API_KEY, GRACE_MS: '60000', ...(redis ? { REDIS_URL: redis.url } : {}) });
+  });
+  afterAll(async () => {
+    await Promise.all(sockets.splice(0).map((s) => s.dispose()));
+    await gw.close();
+    await redis?.stop();
+  });
+
+  it("a new session with a departed peer's id reads none of its signals, and the old token cannot take the id back", async () => {
+    const room = `identity-${brokerKind}`;
+    const alice = await createSession(gw.httpUrl, room, 'alice');
+    const victim = await createSession(gw.httpUrl, room, 'victim');
+    const aliceWs = open(alice.token);
+    await aliceWs.signals().events.next();
+    const victimWs = open(victim.token);
+    const victimSignals = victimWs.signals();
+    const welcome = await victimSignals.events.next();
+    const secret = fakeSdp('secret-offer-for-victim');
+    expect(codeOf(await aliceWs.request(SEND_OFFER, { to: 'victim', sdp: secret }))).toBe('OK');
+    await victimSignals.events.nextWhere((e) => e.__typename === 'Offer');
+    expect(codeOf(await victimWs.request(LEAVE_ROOM))).toBe('OK');
+
+    // A second session for the same peer id: a guest at once on the memory broker (the claim went with
+    // the join); on Redis the guest claim lives 60 s, so a backend mints it with the API key.
+    const headers: Record<string, string> = brokerKind === 'redis' ? { 'x-api-key': API_KEY } : {};
+    const minted = await http<{ createSession: { token: string } }>(gw.httpUrl, CREATE_SESSION, { room, peerId: 'victim' }, { headers });
+    const intruder = minted.data?.createSession.token ?? '';
+    expect(intruder).not.toBe('');
+    // Its poll with the victim's cursors — the Welcome's (the mailbox position before the offer) and
+    // with the mailbox position lowered to zero — returns no event of the earlier session.
+    for (const after of [welcome.cursor, lowerMailboxPosition(welcome.cursor)]) {
+      const polled = await http<{ pollSignals: { events: Array<{ __typename: string; resumed?: boolean; sdp?: string }> } }>(gw.httpUrl, POLL_SIGNALS, { after, waitMs: 0 }, { token: intruder });
+      const events = polled.data?.pollSignals.events ?? [];
+      expect(events.filter((e) => e.sdp === secret)).toEqual([]);
+      expect(events[0]).toMatchObject({ __typename: 'Welcome', resumed: false });
+    }
+    const intruderWs = open(intruder);
+    const intruderSignals = intruderWs.signals();
+    expect(await intruderSignals.events.next()).toMatchObject({ __typename: 'Welcome', resumed: false });
+
+    // The older session's token no longer speaks for the id: it cannot knock the newer one off (4100),
+    // subscribe, or send as it.
+    const comeback = open(victim.token);
+    refused('older session connects over a newer one', CloseCode.Replaced, (await comeback.closes.next()).code);
+    refused('older session sends', ErrorCode.Forbidden, codeOf(await http(gw.httpUrl, SEND_OFFER, { to: 'alice', sdp: fakeSdp('x') }, { token: victim.token })));
+    const polledOld = await http(gw.httpUrl, POLL_SIGNALS, { waitMs: 0 }, { token: victim.token });
+    refused('older session polls', ErrorCode.Forbidden, codeOf(polledOld));
+    expect(codeOf(await aliceWs.request(SEND_OFFER, { to: 'victim', sdp: fakeSdp('for-the-new-session') }))).toBe('OK');
+    expect(await intruderSignals.events.nextWhere((e) => e.__typename === 'Offer')).toMatchObject({ from: 'alice', sdp: fakeSdp('for-the-new-session') });
+    expect(intruderWs.closes.all).toEqual([]);
+  });
+});
+
+/** The same cursor with the mailbox position set to its lowest value (memory: `epoch.seq.…`; Redis: `epoch~ms-seq_…`). */
+function lowerMailboxPosition(cursor: string): string {
+  if (cursor.includes('~')) return cursor.replace(/^([^~]+)~[^_]+_/, '$1~0-0_');
+  return cursor.replace(/^([^.]+)\.[^.]+\./, '$1.0.');
+}

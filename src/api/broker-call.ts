@@ -1,12 +1,19 @@
-import { BrokerUnavailableError } from '../broker/broker';
-import { unavailable } from '../errors';
+import { BrokerUnavailableError, SessionSupersededError } from '../broker/broker';
+import { refusal, unavailable } from '../errors';
+import { ErrorCode } from '../protocol';
 
-/** Runs a broker operation, turning "broker down" into the UNAVAILABLE refusal the contract promises. */
+/**
+ * Runs a broker operation, turning "broker down" into the UNAVAILABLE refusal the contract promises,
+ * and "a newer session holds this peer id" into FORBIDDEN.
+ */
 export async function brokered<T>(operation: Promise<T>): Promise<T> {
   try {
     return await operation;
   } catch (error) {
     if (error instanceof BrokerUnavailableError) throw unavailable();
+    if (error instanceof SessionSupersededError) {
+      throw refusal(ErrorCode.Forbidden, 'a newer session holds this peer id: this token is no longer valid for it; create a new session');
+    }
     throw error;
   }
 }

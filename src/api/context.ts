@@ -1,7 +1,7 @@
 import type { Identity, TokenError } from '../auth/tokens';
 import type { Feed } from '../broker/feed';
 import type { Core } from '../core';
-import { refusal, unauthenticated } from '../errors';
+import { refusal, unauthenticated, unavailable } from '../errors';
 import type { ConnectionHandle } from '../presence/connections';
 
 export type Transport = 'http' | 'sse' | 'ws';
@@ -14,6 +14,8 @@ export interface GatewayContext {
   identity: Identity | null;
   /** Why a presented token was refused: its message and code (UNAUTHENTICATED, or BAD_USER_INPUT for a bad claim). */
   tokenProblem: TokenError | null;
+  /** The token could not be checked (its key source is down): operations needing it answer UNAVAILABLE. */
+  keysUnavailable: boolean;
   /** The `x-api-key` header, for createSession when guest sessions are off. */
   apiKey: string | null;
   /** The WebSocket this operation arrived on; null on HTTP and SSE. */
@@ -30,6 +32,7 @@ export interface GatewayContext {
 /** The caller's identity, or UNAUTHENTICATED; also refuses a token that expired mid-connection. */
 export function requireIdentity(ctx: GatewayContext): Identity {
   const { identity } = ctx;
+  if (identity === null && ctx.keysUnavailable) throw unavailable('the token could not be checked (its key source is unreachable); retry shortly');
   if (identity === null) throw ctx.tokenProblem ? refusal(ctx.tokenProblem.code, ctx.tokenProblem.message) : unauthenticated();
   if (identity.exp * 1000 <= Date.now()) throw unauthenticated('token expired: call refreshSession before expiry or create a new session');
   return identity;

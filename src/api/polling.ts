@@ -40,7 +40,7 @@ function validateWait(waitMs: number | null | undefined): number {
  */
 async function poll(ctx: GatewayContext, after: string | null, waitMs: number): Promise<SignalBatch> {
   const identity = requireIdentity(ctx);
-  const self = { id: identity.peerId, name: identity.name, room: identity.room };
+  const self = { id: identity.peerId, name: identity.name, room: identity.room, session: identity.session };
   // One pending poll per peer: taking the slot ends the peer's older poll, whose wait is cut below.
   const hold = ctx.core.polls.hold(peerKey(identity.room, identity.peerId));
   try {

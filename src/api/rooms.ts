@@ -22,7 +22,7 @@ builder.mutationField('leaveRoom', (t) =>
     description: 'Leaves at once: others get PeerDisconnected(reason: "left") and my connection ends (4101).',
     resolve: async (_root, _args, ctx) => {
       const identity = requireIdentity(ctx);
-      const self = { id: identity.peerId, name: identity.name, room: identity.room };
+      const self = { id: identity.peerId, name: identity.name, room: identity.room, session: identity.session };
       const left = await brokered(ctx.core.presence.leave(self));
       ctx.core.connections.end(peerKey(identity.room, identity.peerId), CloseCode.SessionEnded, 'session ended: left the room');
       return left;

@@ -79,6 +79,8 @@ builder.mutationField('refreshSession', (t) =>
         { peerId: identity.peerId, room: identity.room, name: identity.name },
         sessionTtlS,
         identity.sessionStart,
+        // The same session goes on: its mailbox and cursors stay valid under the new token.
+        identity.session,
       );
       // A socket authenticates once: refreshing over it extends what it may do, as a new connection would.
       ctx.connection?.renew?.(Math.floor(expiresAt.getTime() / 1000));

@@ -5,7 +5,7 @@ import { limited } from './limited';
 import { RateLimits } from '../limits/rate-limits';
 import { validateCandidate, validateId, validateSdp } from '../limits/validation';
 import { peerKey } from '../presence/presence';
-import { ErrorCode, MAX_CURSOR_CHARS, SignalKind } from '../protocol';
+import { ErrorCode, IDEMPOTENCY_KEY_PATTERN, MAX_CURSOR_CHARS, SignalKind } from '../protocol';
 import { brokered } from './broker-call';
 import { builder, PeerRef } from './builder';
 import { type GatewayContext, requireIdentity } from './context';
@@ -94,10 +94,10 @@ const DeliveryRef = builder.objectRef<{ id: string; at: number }>('Delivery').im
 });
 
 /** Accepts one signal from the token's peer to a peer of the same room. */
-async function relay(ctx: GatewayContext, signal: DirectSignal): Promise<{ id: string; at: number }> {
+async function relay(ctx: GatewayContext, signal: DirectSignal, idempotencyKey: string | null): Promise<{ id: string; at: number }> {
   const identity = requireIdentity(ctx);
   await limited(ctx, RateLimits.forSignal(signal.kind), peerKey(identity.room, identity.peerId));
-  const delivery = await brokered(ctx.core.broker.send(identity.room, signal));
+  const delivery = await brokered(ctx.core.broker.send(identity.room, signal, { session: identity.session, idempotencyKey }));
   if (delivery === 'recipient-not-found') {
     throw refusal(ErrorCode.PeerNotFound, `no peer ${signal.to} is connected in your room`, { to: signal.to });
   }
@@ -108,32 +108,42 @@ async function relay(ctx: GatewayContext, signal: DirectSignal): Promise<{ id: s
   return delivery;
 }
 
+const IDEMPOTENCY_KEY_HELP =
+  'Chosen by the client for this signal and repeated on every retry of it: a repeat while the first signal is still in the recipient’s mailbox answers the first receipt and is not delivered twice.';
+
+function validateIdempotencyKey(key: string | number | null | undefined): string | null {
+  if (key === null || key === undefined) return null;
+  const text = String(key);
+  if (!IDEMPOTENCY_KEY_PATTERN.test(text)) throw refusal(ErrorCode.BadUserInput, 'idempotencyKey must be 1–64 of A-Z a-z 0-9 _ -', { field: 'idempotencyKey' });
+  return text;
+}
+
 builder.mutationFields((t) => ({
   sendOffer: t.field({
     type: DeliveryRef,
-    args: { to: t.arg.id({ required: true }), sdp: t.arg.string({ required: true }) },
+    args: { to: t.arg.id({ required: true }), sdp: t.arg.string({ required: true }), idempotencyKey: t.arg.id({ description: IDEMPOTENCY_KEY_HELP }) },
     resolve: (_root, args, ctx) => {
       const from = requireIdentity(ctx).peerId;
       const to = validateId('to', String(args.to));
-      return relay(ctx, { kind: SignalKind.Offer, from, to, sdp: validateSdp(args.sdp) });
+      return relay(ctx, { kind: SignalKind.Offer, from, to, sdp: validateSdp(args.sdp) }, validateIdempotencyKey(args.idempotencyKey));
     },
   }),
   sendAnswer: t.field({
     type: DeliveryRef,
-    args: { to: t.arg.id({ required: true }), sdp: t.arg.string({ required: true }) },
+    args: { to: t.arg.id({ required: true }), sdp: t.arg.string({ required: true }), idempotencyKey: t.arg.id({ description: IDEMPOTENCY_KEY_HELP }) },
     resolve: (_root, args, ctx) => {
       const from = requireIdentity(ctx).peerId;
       const to = validateId('to', String(args.to));
-      return relay(ctx, { kind: SignalKind.Answer, from, to, sdp: validateSdp(args.sdp) });
+      return relay(ctx, { kind: SignalKind.Answer, from, to, sdp: validateSdp(args.sdp) }, validateIdempotencyKey(args.idempotencyKey));
     },
   }),
   sendIceCandidate: t.field({
     type: DeliveryRef,
-    args: { to: t.arg.id({ required: true }), candidate: t.arg({ type: IceCandidateInputRef, required: true }) },
+    args: { to: t.arg.id({ required: true }), candidate: t.arg({ type: IceCandidateInputRef, required: true }), idempotencyKey: t.arg.id({ description: IDEMPOTENCY_KEY_HELP }) },
     resolve: (_root, args, ctx) => {
       const from = requireIdentity(ctx).peerId;
       const to = validateId('to', String(args.to));
-      return relay(ctx, { kind: SignalKind.IceCandidate, from, to, candidate: validateCandidate(args.candidate) });
+      return relay(ctx, { kind: SignalKind.IceCandidate, from, to, candidate: validateCandidate(args.candidate) }, validateIdempotencyKey(args.idempotencyKey));
     },
   }),
 }));
@@ -151,7 +161,7 @@ export function validateCursor(after: string | number | null | undefined): strin
  */
 async function openSignals(ctx: GatewayContext, after: string | null): Promise<Feed> {
   const identity = requireIdentity(ctx);
-  const self = { id: identity.peerId, name: identity.name, room: identity.room };
+  const self = { id: identity.peerId, name: identity.name, room: identity.room, session: identity.session };
   const detach = await brokered(ctx.core.presence.attach(self));
   let feed: Feed;
   try {

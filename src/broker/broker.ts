@@ -1,4 +1,4 @@
-import type { DirectSignal, PeerAddress, PeerInfo, Delivery } from '../events';
+import type { DirectSignal, PeerAddress, PeerInfo, PeerSession, Delivery } from '../events';
 import type { LeaveReason } from '../protocol';
 import type { Feed } from './feed';
 
@@ -11,11 +11,18 @@ import type { Feed } from './feed';
 export interface Broker {
   /**
    * Appends a signal to the recipient's mailbox and wakes its live subscribers. Refuses (storing
-   * nothing) when the sender or the recipient is not in the room's roster.
+   * nothing) when the sender or the recipient is not in the room's roster. A send repeating an
+   * `idempotencyKey` of the same sender within the retention is not stored again: it answers the
+   * first one's receipt. Throws {@link SessionSupersededError} when the sender's session is not the
+   * one that holds its peer id.
    */
-  send(room: string, signal: DirectSignal): Promise<SendResult>;
-  /** Adds a peer to its room's roster; true (and a PeerConnected in the room log) when it was absent. */
-  join(room: string, peer: PeerInfo): Promise<boolean>;
+  send(room: string, signal: DirectSignal, sender: SendOptions): Promise<SendResult>;
+  /**
+   * Adds a peer to its room's roster; true (and a PeerConnected in the room log) when it was absent.
+   * A newer session of the peer id takes the id over (with an empty mailbox); an older one throws
+   * {@link SessionSupersededError} and changes nothing.
+   */
+  join(room: string, peer: PeerInfo, session: PeerSession): Promise<boolean>;
   /**
    * Removes a peer from its room's roster; true (and a PeerDisconnected) when it was present.
    * With `scope: 'if-mine'` only while this instance still owns the peer's connection: a peer that
@@ -33,7 +40,7 @@ export interface Broker {
    * Opens the stream for one peer: a Welcome (roster snapshot, taken atomically with the stream
    * position), then every event after `after` still retained, then live events; no gaps, no duplicates.
    */
-  open(self: PeerInfo & { room: string }, after: string | null): Promise<Feed>;
+  open(self: SessionPeer, after: string | null): Promise<Feed>;
   /**
    * Called when a peer connected here has connected on another instance since; the gateway ends the
    * local connection with 4100. Never called by a single-instance broker.
@@ -46,9 +53,29 @@ export interface Broker {
 
 export type SendResult = Delivery | 'sender-not-joined' | 'recipient-not-found';
 
+/** A peer as a subscriber: who, in which room, and of which session. */
+export type SessionPeer = PeerInfo & { room: string; session: PeerSession };
+
+export interface SendOptions {
+  /** The sender token's session. */
+  session: PeerSession;
+  /** Chosen by the client per signal and repeated on retries; null when it sent none. */
+  idempotencyKey: string | null;
+}
+
 export type LeaveScope = 'anywhere' | 'if-mine';
 
 /** Thrown by broker operations while the broker cannot accept events; nothing was stored. */
 export class BrokerUnavailableError extends Error {
   override name = 'BrokerUnavailableError';
+}
+
+/** Thrown when a newer session holds the peer id the caller's token names; nothing was changed. */
+export class SessionSupersededError extends Error {
+  override name = 'SessionSupersededError';
+}
+
+/** Whether session `a` may take a peer id over from session `b` (docs/security.md, "Session identity"). */
+export function isNewerSession(a: PeerSession, b: PeerSession): boolean {
+  return a.id !== b.id && a.startedAtMs > b.startedAtMs;
 }

@@ -54,21 +54,21 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
     return this.closed;
   }
 
-  /** Queues the Welcome and replayed events; they do not count against the slow-consumer limits. */
+  /**
+   * Queues the Welcome and replayed events; they do not count against the slow-consumer limits. A
+   * reader already waiting gets the event at once: events replayed after a reconnect must not wait
+   * for the next live one (which would then overtake them).
+   */
   preload(event: SignalEvent): void {
     if (this.closed) return;
+    if (this.handOver(event)) return;
     this.queue.push({ event, live: false });
   }
 
   /** Hands over one live event, or queues it; a reader too far behind fails the feed. */
   push(event: SignalEvent): void {
     if (this.closed) return;
-    if (this.waiter) {
-      const { resolve } = this.waiter;
-      this.waiter = null;
-      resolve({ value: event, done: false });
-      return;
-    }
+    if (this.handOver(event)) return;
     const bytes = approximateBytes(event);
     if (this.liveQueued >= this.limits.maxQueuedEvents || this.queuedBytes + bytes > this.limits.maxQueuedBytes) {
       this.fail(new SlowConsumerError(`${this.liveQueued} events / ${this.queuedBytes} bytes unread`));
@@ -163,6 +163,18 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  /**
+   * Gives `event` to a reader waiting in `next()`. A reader only waits on an empty queue, so handing
+   * over keeps acceptance order whichever of `push` and `preload` the event came by.
+   */
+  private handOver(event: SignalEvent): boolean {
+    if (!this.waiter) return false;
+    const { resolve } = this.waiter;
+    this.waiter = null;
+    resolve({ value: event, done: false });
+    return true;
   }
 
   private take(): SignalEvent | undefined {

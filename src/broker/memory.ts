@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { DirectSignal, PeerAddress, PeerInfo, PresenceSignal, SignalEvent } from '../events';
+import type { Delivery, DirectSignal, PeerAddress, PeerInfo, PeerSession, PresenceSignal, SignalEvent } from '../events';
 import { type LeaveReason, SignalKind } from '../protocol';
-import type { Broker, LeaveScope, SendResult } from './broker';
+import { type Broker, isNewerSession, type LeaveScope, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
 
 export interface MemoryBrokerOptions {
@@ -21,32 +21,49 @@ const SWEEP_INTERVAL_MS = 5_000;
 
 interface Stored<T> {
   seq: number;
+  /** The sender's idempotency key (with the sender), when the send carried one. */
+  key: string | null;
   /** Broker-wide acceptance order, to merge a mailbox and a room log on replay. */
   order: number;
   at: number;
   body: T;
 }
 
-/** A capped, expiring, append-only log with an identity that changes if it is ever recreated. */
+/**
+ * A capped, expiring, append-only log with an identity that changes if it is ever recreated. Entries
+ * appended with an idempotency key can be found by it while they are retained (and no longer).
+ */
 class Log<T> {
   seq = 0;
   /** Highest sequence number evicted; a cursor below it has lost events. */
   evicted = 0;
   readonly entries: Stored<T>[] = [];
+  private readonly byKey = new Map<string, Stored<T>>();
 
   constructor(readonly epoch: string) {}
 
-  append(body: T, order: number, at: number, maxEntries: number): Stored<T> {
-    const entry = { seq: ++this.seq, order, at, body };
+  append(body: T, order: number, at: number, maxEntries: number, key: string | null = null): Stored<T> {
+    const entry = { seq: ++this.seq, key, order, at, body };
     this.entries.push(entry);
-    while (this.entries.length > maxEntries) this.evicted = this.entries.shift()?.seq ?? this.evicted;
+    if (key !== null) this.byKey.set(key, entry);
+    while (this.entries.length > maxEntries) this.evictOldest();
     return entry;
   }
 
+  /** The retained entry appended with `key`, if any. */
+  withKey(key: string): Stored<T> | undefined {
+    return this.byKey.get(key);
+  }
+
   expire(before: number): void {
-    while (this.entries.length > 0 && (this.entries[0]?.at ?? Infinity) < before) {
-      this.evicted = this.entries.shift()?.seq ?? this.evicted;
-    }
+    while (this.entries.length > 0 && (this.entries[0]?.at ?? Infinity) < before) this.evictOldest();
+  }
+
+  private evictOldest(): void {
+    const entry = this.entries.shift();
+    if (!entry) return;
+    this.evicted = entry.seq;
+    if (entry.key !== null) this.byKey.delete(entry.key);
   }
 
   /** Whether every entry after `seq` of epoch `epoch` is still here. */
@@ -77,6 +94,10 @@ interface Room {
 interface Mailbox {
   log: Log<DirectSignal>;
   subscribers: Set<Subscriber>;
+  /** The session that owns this mailbox; null until one joins. */
+  session: PeerSession | null;
+  /** When its peer last left the room: the mailbox (and who owns it) is kept for the retention after. */
+  leftAt: number;
 }
 
 interface Position {
@@ -120,22 +141,40 @@ export class MemoryBroker implements Broker {
     this.sweeper.unref();
   }
 
-  async send(roomId: string, signal: DirectSignal): Promise<SendResult> {
+  async send(roomId: string, signal: DirectSignal, sender: SendOptions): Promise<SendResult> {
+    // A repeated key finds the first send in the recipient's mailbox, for as long as it is retained there.
+    const key = sender.idempotencyKey === null ? null : `${signal.from}\n${sender.idempotencyKey}`;
+    const earlier = key === null ? undefined : this.mailboxes.get(`${roomId}/${signal.to}`)?.log;
+    const first = key === null ? undefined : earlier?.withKey(key);
+    if (earlier && first) return this.receipt(earlier, first);
     const room = this.rooms.get(roomId);
     if (!room?.roster.has(signal.from)) return 'sender-not-joined';
+    const owner = this.mailboxes.get(`${roomId}/${signal.from}`)?.session;
+    if (owner && owner.id !== sender.session.id) {
+      if (isNewerSession(sender.session, owner)) return 'sender-not-joined';
+      throw new SessionSupersededError('a newer session holds your peer id');
+    }
     if (!room.roster.has(signal.to)) return 'recipient-not-found';
     const mailbox = this.mailbox(roomId, signal.to);
-    const entry = mailbox.log.append(signal, ++this.order, this.now(), this.options.mailboxEvents);
+    const entry = mailbox.log.append(signal, ++this.order, this.now(), this.options.mailboxEvents, key);
     for (const sub of mailbox.subscribers) {
       sub.mailboxSeq = entry.seq;
       sub.feed.push(this.stamp(sub, entry));
     }
-    return { id: `${mailbox.log.epoch}.${entry.seq.toString(36)}`, at: entry.at };
+    return this.receipt(mailbox.log, entry);
   }
 
-  async join(roomId: string, peer: PeerInfo): Promise<boolean> {
+  private receipt(log: Log<DirectSignal>, entry: Stored<DirectSignal>): Delivery {
+    return { id: `${log.epoch}.${entry.seq.toString(36)}`, at: entry.at };
+  }
+
+  async join(roomId: string, peer: PeerInfo, session: PeerSession): Promise<boolean> {
     const room = this.room(roomId);
-    if (room.roster.has(peer.id)) return false;
+    this.ownMailbox(roomId, peer.id, session);
+    if (room.roster.has(peer.id)) {
+      room.roster.set(peer.id, peer);
+      return false;
+    }
     room.roster.set(peer.id, peer);
     this.claims.delete(`${roomId}/${peer.id}`);
     this.announce(room, { kind: SignalKind.PeerConnected, peer });
@@ -147,6 +186,8 @@ export class MemoryBroker implements Broker {
     const peer = room?.roster.get(peerId);
     if (!room || !peer) return false;
     room.roster.delete(peerId);
+    const mailbox = this.mailboxes.get(`${roomId}/${peerId}`);
+    if (mailbox) mailbox.leftAt = this.now();
     this.announce(room, { kind: SignalKind.PeerDisconnected, peer, reason });
     return true;
   }
@@ -164,9 +205,9 @@ export class MemoryBroker implements Broker {
     return true;
   }
 
-  async open(self: PeerInfo & { room: string }, after: string | null): Promise<Feed> {
+  async open(self: SessionPeer, after: string | null): Promise<Feed> {
     const room = this.room(self.room);
-    const mailbox = this.mailbox(self.room, self.id);
+    const mailbox = this.ownMailbox(self.room, self.id, self.session);
     const from = after === null ? null : decodeCursor(after);
     const resumed =
       from !== null && mailbox.log.covers(from.mailboxEpoch, from.mailboxSeq) && room.log.covers(from.roomEpoch, from.roomSeq);
@@ -260,10 +301,29 @@ export class MemoryBroker implements Broker {
     const key = `${roomId}/${peerId}`;
     let mailbox = this.mailboxes.get(key);
     if (!mailbox) {
-      mailbox = { log: new Log(this.newEpoch()), subscribers: new Set() };
+      mailbox = { log: new Log(this.newEpoch()), subscribers: new Set(), session: null, leftAt: 0 };
       this.mailboxes.set(key, mailbox);
     }
     return mailbox;
+  }
+
+  /**
+   * The peer's mailbox for `session`: the one it owns; a new, empty one when `session` is newer than
+   * the owner (the old session's subscribers end: its events are not the new one's to read); refused
+   * when an older or equally old other session asks.
+   */
+  private ownMailbox(roomId: string, peerId: string, session: PeerSession): Mailbox {
+    const mailbox = this.mailbox(roomId, peerId);
+    const owner = mailbox.session;
+    if (owner === null || owner.id === session.id) {
+      mailbox.session = owner ?? session;
+      return mailbox;
+    }
+    if (!isNewerSession(session, owner)) throw new SessionSupersededError('a newer session holds this peer id');
+    const fresh: Mailbox = { log: new Log(this.newEpoch()), subscribers: new Set(), session, leftAt: 0 };
+    this.mailboxes.set(`${roomId}/${peerId}`, fresh);
+    for (const sub of mailbox.subscribers) sub.feed.fail(new SessionSupersededError('a newer session holds this peer id'));
+    return fresh;
   }
 
   /** Drops expired events, then forgets mailboxes, rooms and claims nobody can use any more. */
@@ -274,7 +334,8 @@ export class MemoryBroker implements Broker {
       mailbox.log.expire(before);
       const [roomId = '', peerId = ''] = key.split('/');
       const member = this.rooms.get(roomId)?.roster.has(peerId) ?? false;
-      if (mailbox.log.entries.length === 0 && mailbox.subscribers.size === 0 && !member) this.mailboxes.delete(key);
+      const kept = member || mailbox.subscribers.size > 0 || mailbox.log.entries.length > 0 || mailbox.leftAt > before;
+      if (!kept) this.mailboxes.delete(key);
     }
     for (const [roomId, room] of this.rooms) {
       room.log.expire(before);

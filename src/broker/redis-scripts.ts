@@ -14,56 +14,150 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 /**
  * Evicts a stream's oldest entries past `maxlen` and older than `ttl`. XDEL, unlike XTRIM, records
- * `max-deleted-entry-id`, which is how OPEN tells a cursor whose events are gone.
+ * `max-deleted-entry-id`, which is how OPEN tells a cursor whose events are gone. An evicted mailbox
+ * entry's idempotency key (field `k`, kept in the mailbox's `meta` hash) goes with it: keys are
+ * remembered exactly as long as the signals they name.
  */
 const EVICT = `
-local function evict(key, maxlen, ttl)
+local function drop(key, entry, meta)
+  redis.call('XDEL', key, entry[1])
+  if not meta then return end
+  local fields = entry[2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'k' then redis.call('HDEL', meta, fields[i + 1]) end
+  end
+end
+local function evict(key, maxlen, ttl, meta)
   local excess = redis.call('XLEN', key) - maxlen
   if excess > 0 then
-    for _, e in ipairs(redis.call('XRANGE', key, '-', '+', 'COUNT', excess)) do redis.call('XDEL', key, e[1]) end
+    for _, e in ipairs(redis.call('XRANGE', key, '-', '+', 'COUNT', excess)) do drop(key, e, meta) end
   end
-  for _, e in ipairs(redis.call('XRANGE', key, '-', tostring(now - ttl), 'COUNT', 128)) do redis.call('XDEL', key, e[1]) end
+  for _, e in ipairs(redis.call('XRANGE', key, '-', tostring(now - ttl), 'COUNT', 128)) do drop(key, e, meta) end
 end
 `;
 
 /**
  * Appends to a stream with the room's next sequence number (which orders a mailbox against its room
- * log: their stream ids are per stream), evicts, and publishes the entry on the channel.
+ * log: their stream ids are per stream), evicts, and publishes the entry on the channel with the
+ * stream's epoch (and `extra` fields) so live subscribers stamp the same cursor a replay would.
  */
 const APPEND = `${EVICT}
-local function append(key, seqKey, body, maxlen, ttl, channel, stream)
+local function append(key, seqKey, body, maxlen, ttl, channel, stream, epoch, extra, meta, idemField)
   local q = redis.call('INCR', seqKey)
-  local id = redis.call('XADD', key, '*', 'e', body, 'q', q)
-  evict(key, tonumber(maxlen), ttl)
-  redis.call('PUBLISH', channel, '{"i":"' .. id .. '","q":' .. q .. ',"s":"' .. stream .. '","e":' .. body .. '}')
+  local id
+  if idemField then
+    id = redis.call('XADD', key, '*', 'e', body, 'q', q, 'k', idemField)
+    redis.call('HSET', meta, idemField, id)
+  else
+    id = redis.call('XADD', key, '*', 'e', body, 'q', q)
+  end
+  evict(key, tonumber(maxlen), ttl, meta)
+  redis.call('PUBLISH', channel, '{"i":"' .. id .. '","q":' .. q .. ',"s":"' .. stream .. '","p":"' .. epoch .. '"' .. extra .. ',"e":' .. body .. '}')
   return id
 end
 `;
 
 /**
- * KEYS: roster, mailbox, seq. ARGV: to, body, maxlen, ttlMs, channel, from.
- * Returns the entry id; 0 when the sender is not in the room; 1 when the recipient is not.
+ * Epochs: a room log's epoch is a string key, a mailbox's is field `e` of its meta hash (which also
+ * names the session that owns the mailbox: `s` id, `t` start ms). Each lives exactly as long as its
+ * stream, so a stream recreated after expiry, a flush or a restart gets a new epoch, and a cursor of
+ * the old one is never taken for a position in the new one. `candidate` is a fresh value from the
+ * gateway, used only when there is no epoch yet.
  */
-export const SEND = `${NOW_MS}${APPEND}
-if redis.call('HEXISTS', KEYS[1], ARGV[6]) == 0 then return 0 end
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 1 end
-return append(KEYS[2], KEYS[3], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], 'm')
+const EPOCHS = `
+local function roomEpoch(key, candidate)
+  local e = redis.call('GET', key)
+  if e then return e end
+  redis.call('SET', key, candidate)
+  return candidate
+end
+local function mailboxEpoch(meta, candidate)
+  redis.call('HSETNX', meta, 'e', candidate)
+  return redis.call('HGET', meta, 'e')
+end
 `;
 
 /**
- * KEYS: roster, log, mailbox, owner index, seq. ARGV: peerId, rosterEntry, event, maxlen, ttlMs,
- * roomChannel, peerChannel, owner, indexMember, indexPrefix.
- * Returns the PeerConnected entry id, or nil when the peer was already in the roster (then its owner
- * moves to this instance and the previous owner is told on the peer's channel).
+ * Which session owns a peer id's mailbox. The first session to join owns it; the same session
+ * carries on; a strictly newer one (later start) takes it over with an empty mailbox and a new epoch,
+ * when `takeOver` is set; the old session's live subscribers are told on the peer's channel. Anything else is 'superseded'
+ * and changes nothing.
  */
-export const JOIN = `${NOW_MS}${APPEND}
+const SESSION = `
+local function claimSession(meta, mailbox, sid, start, candidate, takeOver, channel)
+  local current = redis.call('HMGET', meta, 's', 't')
+  if not current[1] then
+    redis.call('HSET', meta, 's', sid, 't', start)
+    redis.call('HSETNX', meta, 'e', candidate)
+    return 'same'
+  end
+  if current[1] == sid then return 'same' end
+  if takeOver and tonumber(start) > tonumber(current[2]) then
+    redis.call('DEL', mailbox, meta)
+    redis.call('HSET', meta, 's', sid, 't', start, 'e', candidate)
+    redis.call('PUBLISH', channel, '{"k":"session","u":"' .. sid .. '"}')
+    return 'new'
+  end
+  return 'superseded'
+end
+`;
+
+/**
+ * A write whose deadline (Redis time, ms) has passed when Redis gets to run it does nothing: the
+ * gateway has answered UNAVAILABLE by then, and UNAVAILABLE promises that nothing was stored.
+ */
+export const LATE = -1;
+export const SUPERSEDED = -2;
+
+/**
+ * KEYS: roster, mailbox, seq, recipientMeta, senderMeta.
+ * ARGV: to, body, maxlen, ttlMs, channel, from, deadlineMs, epochCandidate, idempotencyKey ('' for
+ * none), senderSid, senderStartMs.
+ * Returns the entry id (the first one's again for an idempotency key the sender used for a signal
+ * still in the recipient's mailbox); 0 when the sender is not in the room; 1 when the recipient is
+ * not; ${LATE} past the deadline; ${SUPERSEDED} when a newer session holds the sender's id.
+ */
+export const SEND = `${NOW_MS}${APPEND}${EPOCHS}
+if now > tonumber(ARGV[7]) then return ${LATE} end
+local idemField = false
+if ARGV[9] ~= '' then
+  idemField = 'k:' .. ARGV[6] .. ':' .. ARGV[9]
+  local first = redis.call('HGET', KEYS[4], idemField)
+  if first then return first end
+end
+if redis.call('HEXISTS', KEYS[1], ARGV[6]) == 0 then return 0 end
+local sender = redis.call('HMGET', KEYS[5], 's', 't')
+if sender[1] and sender[1] ~= ARGV[10] then
+  if tonumber(ARGV[11]) > tonumber(sender[2]) then return 0 end
+  return ${SUPERSEDED}
+end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 1 end
+local epoch = mailboxEpoch(KEYS[4], ARGV[8])
+local owner = redis.call('HGET', KEYS[4], 's') or ''
+return append(KEYS[2], KEYS[3], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], 'm', epoch, ',"u":"' .. owner .. '"', KEYS[4], idemField)
+`;
+
+/**
+ * KEYS: roster, log, mailbox, owner index, seq, meta, roomEpoch. ARGV: peerId, rosterEntry, event,
+ * maxlen, ttlMs, roomChannel, peerChannel, owner, indexMember, indexPrefix, deadlineMs,
+ * epochCandidate, sid, sessionStartMs.
+ * Returns the PeerConnected entry id; nil when the peer was already in the roster (then its owner
+ * moves to this instance and the previous owner is told on the peer's channel); ${LATE} past the
+ * deadline; ${SUPERSEDED} when a newer session holds the peer id.
+ */
+export const JOIN = `${NOW_MS}${APPEND}${EPOCHS}${SESSION}
+if now > tonumber(ARGV[11]) then return ${LATE} end
+local session = claimSession(KEYS[6], KEYS[3], ARGV[13], ARGV[14], ARGV[12], true, ARGV[7])
+if session == 'superseded' then return ${SUPERSEDED} end
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
 redis.call('PERSIST', KEYS[3])
+redis.call('PERSIST', KEYS[6])
 redis.call('SADD', KEYS[4], ARGV[9])
 if prev then
   local entry = cjson.decode(prev)
-  if entry.o ~= ARGV[8] then
-    redis.call('SREM', ARGV[10] .. entry.o, ARGV[9])
+  if entry.o ~= ARGV[8] or session == 'new' then
+    if entry.o ~= ARGV[8] then redis.call('SREM', ARGV[10] .. entry.o, ARGV[9]) end
+    if session == 'new' then entry = cjson.decode(ARGV[2]) end
     entry.o = ARGV[8]
     redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
     redis.call('PUBLISH', ARGV[7], '{"k":"moved","o":"' .. ARGV[8] .. '"}')
@@ -73,14 +167,17 @@ end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PERSIST', KEYS[2])
 redis.call('PERSIST', KEYS[5])
-return append(KEYS[2], KEYS[5], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], 'r')
+redis.call('PERSIST', KEYS[7])
+return append(KEYS[2], KEYS[5], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], 'r', roomEpoch(KEYS[7], ARGV[12]), '')
 `;
 
 /**
- * KEYS: roster, log, mailbox, seq. ARGV: peerId, reason, requiredOwner ('' for any), maxlen, ttlMs,
- * roomChannel, indexMember, indexPrefix. Returns the PeerDisconnected entry id, or nil.
+ * KEYS: roster, log, mailbox, seq, meta, roomEpoch. ARGV: peerId, reason, requiredOwner ('' for any),
+ * maxlen, ttlMs, roomChannel, indexMember, indexPrefix, epochCandidate.
+ * Returns the PeerDisconnected entry id, or nil. The mailbox (and its meta) expire after the
+ * retention; the room's log, sequence and epoch too once the roster is empty.
  */
-export const LEAVE = `${NOW_MS}${APPEND}
+export const LEAVE = `${NOW_MS}${APPEND}${EPOCHS}
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if not current then return false end
 local entry = cjson.decode(current)
@@ -88,18 +185,25 @@ if ARGV[3] ~= '' and entry.o ~= ARGV[3] then return false end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('SREM', ARGV[8] .. entry.o, ARGV[7])
 local event = cjson.encode({ kind = 'PeerDisconnected', peer = { id = entry.id, name = entry.name }, reason = ARGV[2] })
-local id = append(KEYS[2], KEYS[4], event, ARGV[4], tonumber(ARGV[5]), ARGV[6], 'r')
+local id = append(KEYS[2], KEYS[4], event, ARGV[4], tonumber(ARGV[5]), ARGV[6], 'r', roomEpoch(KEYS[6], ARGV[9]), '')
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
+redis.call('PEXPIRE', KEYS[5], ARGV[5])
 if redis.call('HLEN', KEYS[1]) == 0 then
   redis.call('PEXPIRE', KEYS[2], ARGV[5])
   redis.call('PEXPIRE', KEYS[4], ARGV[5])
+  redis.call('PEXPIRE', KEYS[6], ARGV[5])
 end
 return id
 `;
 
-/** KEYS: roster, owner index. ARGV: peerId, rosterEntry, indexMember. Puts a live peer back after Redis lost its data; silent. */
+/**
+ * KEYS: roster, owner index, meta. ARGV: peerId, rosterEntry, indexMember, sid, sessionStartMs,
+ * epochCandidate. Puts a live peer back after Redis lost its data, with its session; silent.
+ */
 export const RESTORE = `
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then redis.call('SADD', KEYS[2], ARGV[3]) end
+if redis.call('HEXISTS', KEYS[3], 's') == 0 then redis.call('HSET', KEYS[3], 's', ARGV[4], 't', ARGV[5]) end
+redis.call('HSETNX', KEYS[3], 'e', ARGV[6])
 return 1
 `;
 
@@ -111,12 +215,21 @@ return 0
 `;
 
 /**
- * KEYS: roster, log, mailbox. ARGV: afterMailbox, afterLog ('' for none), ttlMs.
- * Returns { resumed, rosterFlat, mailboxFrom, logFrom, mailboxEntries, logEntries }: the roster and
- * the stream positions taken in one atomic step, and what both streams hold after the cursor.
+ * KEYS: roster, log, mailbox, meta, roomEpoch. ARGV: mailboxEpoch, afterMailbox, logEpoch, afterLog
+ * ('' for no cursor), ttlMs, sid, sessionStartMs, mailboxEpochCandidate, roomEpochCandidate, mode,
+ * peerChannel.
+ * Returns { resumed, rosterFlat, mailboxEpoch, mailboxFrom, logEpoch, logFrom, mailboxEntries,
+ * logEntries }: the roster and both stream positions taken in one atomic step, and what both streams
+ * hold after the cursor; or { ${SUPERSEDED} } when a newer session holds the peer id.
+ * Mode 'open' (a client's cursor): a cursor of another epoch is not resumed. Mode 'heal' (a live
+ * subscriber catching up after a reconnect): a stream of a newer epoch was recreated while the
+ * subscriber was live, so everything in it is new to it.
  */
-export const OPEN = `${NOW_MS}${EVICT}
-local ttl = tonumber(ARGV[3])
+export const OPEN = `${NOW_MS}${EVICT}${EPOCHS}${SESSION}
+local ttl = tonumber(ARGV[5])
+local heal = ARGV[10] == 'heal'
+local session = claimSession(KEYS[4], KEYS[3], ARGV[6], ARGV[7], ARGV[8], not heal, ARGV[11])
+if session == 'superseded' then return { ${SUPERSEDED} } end
 local function parse(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')
   return tonumber(ms), tonumber(seq)
@@ -128,9 +241,9 @@ local function cmp(a, b)
   if as ~= bs then return as < bs and -1 or 1 end
   return 0
 end
-local function state(key)
+local function state(key, meta)
   if redis.call('EXISTS', key) == 0 then return false, '0-0', '0-0' end
-  evict(key, math.huge, ttl)
+  evict(key, math.huge, ttl, meta)
   local info = redis.call('XINFO', 'STREAM', key)
   local last, deleted = '0-0', '0-0'
   for i = 1, #info, 2 do
@@ -139,19 +252,27 @@ local function state(key)
   end
   return true, last, deleted
 end
-local function covers(key, after)
-  local exists, last, deleted = state(key)
-  if after == '' then return false, last end
-  if not exists then return after == '0-0', last end
-  return cmp(after, deleted) >= 0 and cmp(after, last) <= 0, last
+-- Whether every entry after the cursor is still there; and where to replay from, and the stream's end.
+local function position(key, current, epoch, after, meta)
+  local exists, last, deleted = state(key, meta)
+  if after == '' then return false, last, last end
+  if epoch ~= current then
+    if heal then return deleted == '0-0', '0-0', last end
+    return false, last, last
+  end
+  if string.match(after, '^%d+%-%d+$') == nil then return false, last, last end
+  if not exists then return after == '0-0', after, last end
+  return cmp(after, deleted) >= 0 and cmp(after, last) <= 0, after, last
 end
-local mOk, mLast = covers(KEYS[3], ARGV[1])
-local rOk, rLast = covers(KEYS[2], ARGV[2])
+local mEpoch = mailboxEpoch(KEYS[4], ARGV[8])
+local rEpoch = roomEpoch(KEYS[5], ARGV[9])
+local mOk, mFrom, mLast = position(KEYS[3], mEpoch, ARGV[1], ARGV[2], KEYS[4])
+local rOk, rFrom, rLast = position(KEYS[2], rEpoch, ARGV[3], ARGV[4], false)
 local roster = redis.call('HGETALL', KEYS[1])
 if mOk and rOk then
-  return { 1, roster, ARGV[1], ARGV[2],
-    redis.call('XRANGE', KEYS[3], '(' .. ARGV[1], '+'),
-    redis.call('XRANGE', KEYS[2], '(' .. ARGV[2], '+') }
+  return { 1, roster, mEpoch, mFrom, rEpoch, rFrom,
+    redis.call('XRANGE', KEYS[3], '(' .. mFrom, '+'),
+    redis.call('XRANGE', KEYS[2], '(' .. rFrom, '+') }
 end
-return { 0, roster, mLast, rLast, {}, {} }
+return { 0, roster, mEpoch, mLast, rEpoch, rLast, {}, {} }
 `;

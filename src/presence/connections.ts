@@ -1,3 +1,5 @@
+import { isNewerSession } from '../broker/broker';
+import type { PeerSession } from '../events';
 import type { CloseCode } from '../protocol';
 
 /** A live connection of one peer that the gateway can end: a WebSocket, or an SSE/poll stream. */
@@ -8,6 +10,8 @@ export interface ConnectionHandle {
   refused?(): void;
   /** The peer refreshed its session on this connection: operations on it stay valid until `exp` (epoch seconds). */
   renew?(exp: number): void;
+  /** The session of the token this connection presented: an older session never replaces a newer one. */
+  session?: PeerSession;
 }
 
 /**
@@ -27,9 +31,16 @@ export class ConnectionRegistry {
     handle.end(code, reason);
   }
 
-  /** Makes `handle` the peer's connection; returns the one it replaced, already told to end. */
+  /**
+   * Makes `handle` the peer's connection; returns the one it replaced, already told to end. A handle
+   * of an older session than the current one's does not replace it: it is ended itself instead.
+   */
   register(peerKey: string, handle: ConnectionHandle, replacedCode: CloseCode, reason: string): ConnectionHandle | undefined {
     const previous = this.byPeer.get(peerKey);
+    if (previous?.session && handle.session && isNewerSession(previous.session, handle.session)) {
+      this.close(handle, replacedCode, 'a newer session holds this peer id');
+      return undefined;
+    }
     this.byPeer.set(peerKey, handle);
     if (previous && previous !== handle) this.close(previous, replacedCode, reason);
     return previous;

@@ -1,10 +1,15 @@
 import type { Logger } from 'pino';
 import type { Broker } from '../broker/broker';
-import type { PeerInfo } from '../events';
+import type { PeerInfo, PeerSession } from '../events';
 import { LeaveReason } from '../protocol';
 
-/** A peer identified with its room, as presence tracks it. */
-export type RoomPeer = PeerInfo & { room: string };
+/** A peer identified with its room and session, as presence tracks it. */
+export type RoomPeer = PeerInfo & { room: string; session: PeerSession };
+
+/** A departure that could not be announced (broker down) is tried again this often… */
+const LEAVE_RETRY_MS = 2_000;
+/** …this many times; past that the instance lease's expiry announces it (if this instance dies) or a later leave does. */
+const LEAVE_RETRIES = 30;
 
 export function peerKey(room: string, peer: string): string {
   return `${room}/${peer}`;
@@ -39,7 +44,7 @@ export class Presence {
     };
     if (count === 1) {
       try {
-        if (await this.broker.join(peer.room, { id: peer.id, name: peer.name })) {
+        if (await this.broker.join(peer.room, { id: peer.id, name: peer.name }, peer.session)) {
           this.log.info({ room: peer.room, peer: peer.id }, 'peer connected');
         }
       } catch (error) {
@@ -82,13 +87,25 @@ export class Presence {
       return;
     }
     this.live.delete(key);
+    this.scheduleLeave(key, peer, this.graceMs, LEAVE_RETRIES);
+  }
+
+  /**
+   * Announces the peer gone after `delayMs` unless it attaches again; a failed announcement (broker
+   * down) is retried, so a peer whose join took effect while it was answered UNAVAILABLE does not stay
+   * in the roster for good.
+   */
+  private scheduleLeave(key: string, peer: RoomPeer, delayMs: number, retries: number): void {
     const timer = setTimeout(() => {
       this.graceTimers.delete(key);
       this.broker.leave(peer.room, peer.id, LeaveReason.Timeout, 'if-mine').then(
         (left) => left && this.log.info({ room: peer.room, peer: peer.id }, 'peer timed out'),
-        (error: unknown) => this.log.warn({ room: peer.room, peer: peer.id, err: error }, 'could not announce departure'),
+        (error: unknown) => {
+          this.log.warn({ room: peer.room, peer: peer.id, err: error }, 'could not announce departure; will retry');
+          if (retries > 0 && !this.live.has(key) && !this.graceTimers.has(key)) this.scheduleLeave(key, peer, LEAVE_RETRY_MS, retries - 1);
+        },
       );
-    }, this.graceMs);
+    }, delayMs);
     timer.unref();
     this.graceTimers.set(key, timer);
   }

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { GatewayContext } from '../api/context';
 import type { Feed } from '../broker/feed';
 import { clientIp } from '../limits/client-ip';
-import { TokenError, type Identity } from '../auth/tokens';
+import { KeySourceUnavailableError, TokenError, type Identity } from '../auth/tokens';
 import type { Core } from '../core';
 import { peerKey } from '../presence/presence';
 import { CloseCode } from '../protocol';
@@ -19,7 +19,7 @@ const BEARER = /^Bearer\s+(\S+)$/i;
 /** The resolver context of an operation on a WebSocket: the identity verified at connection init. */
 export function wsContext(core: Core, session: WsSession): GatewayContext {
   const { identity, handle, clientIp, adoptFeed } = session;
-  return { core, transport: 'ws', identity, tokenProblem: null, apiKey: null, connection: handle, clientIp, adoptFeed };
+  return { core, transport: 'ws', identity, tokenProblem: null, keysUnavailable: false, apiKey: null, connection: handle, clientIp, adoptFeed };
 }
 
 /** On SSE (and HTTP) the signal stream is the peer's connection: a newer one replaces it. */
@@ -27,7 +27,7 @@ function streamAsConnection(core: Core, identity: Identity | null): (feed: Feed)
   return (feed) => {
     if (identity === null) return;
     const key = peerKey(identity.room, identity.peerId);
-    const stream = { end: () => feed.end() };
+    const stream = { end: () => feed.end(), session: identity.session };
     core.connections.register(key, stream, CloseCode.Replaced, 'replaced by a newer connection');
     feed.onClose(() => core.connections.unregister(key, stream));
   };
@@ -49,7 +49,7 @@ async function requestContext(core: Core, initial: { request?: Request; req?: In
   const transport = accept.includes('text/event-stream') ? 'sse' : 'http';
   const apiKey = headers?.get('x-api-key') ?? null;
   const authorization = headers?.get('authorization');
-  const base = { core, transport, apiKey, connection: null, clientIp: ip } as const;
+  const base = { core, transport, apiKey, connection: null, clientIp: ip, keysUnavailable: false } as const;
   if (!authorization) return { ...base, identity: null, tokenProblem: null, adoptFeed: streamAsConnection(core, null) };
   const token = BEARER.exec(authorization)?.[1];
   if (token === undefined) {
@@ -60,6 +60,10 @@ async function requestContext(core: Core, initial: { request?: Request; req?: In
   try {
     identity = await core.tokens.verify(token);
   } catch (error) {
+    // The keys could not be had: the token may be good, so operations that need it answer UNAVAILABLE.
+    if (error instanceof KeySourceUnavailableError) {
+      return { ...base, identity: null, tokenProblem: null, keysUnavailable: true, adoptFeed: streamAsConnection(core, null) };
+    }
     if (!(error instanceof TokenError)) throw error;
     tokenProblem = error;
   }

@@ -1,4 +1,5 @@
 import type { GraphQLError, OperationTypeNode } from 'graphql';
+import { SessionSupersededError } from '../broker/broker';
 import { type Feed, SlowConsumerError } from '../broker/feed';
 import type { Identity } from '../auth/tokens';
 import { refusal } from '../errors';
@@ -34,6 +35,7 @@ export class WsSession {
     private readonly connections: ConnectionRegistry,
   ) {
     this.handle = {
+      session: identity.session,
       renew: (exp) => {
         this.identity = { ...this.identity, exp };
       },
@@ -76,11 +78,16 @@ export class WsSession {
     if (pending && this.running.size === 0) setImmediate(() => this.socket.close(pending.code, pending.reason));
   }
 
-  /** On WebSocket the socket is the peer's connection; a feed that fell too far behind closes it 4102 (see GatewayContext.adoptFeed). */
+  /**
+   * On WebSocket the socket is the peer's connection; a feed that fell too far behind closes it 4102,
+   * one ended because a newer session took the peer id closes it 4100 (see GatewayContext.adoptFeed).
+   */
   readonly adoptFeed = (feed: Feed): void => {
     feed.onClose(() => {
       if (feed.endedBy instanceof SlowConsumerError) {
         this.connections.close(this.handle, CloseCode.SlowConsumer, 'slow consumer: resume from your last cursor');
+      } else if (feed.endedBy instanceof SessionSupersededError) {
+        this.connections.close(this.handle, CloseCode.Replaced, 'a newer session holds this peer id');
       }
     });
   };

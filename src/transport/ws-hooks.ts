@@ -2,7 +2,7 @@ import { type ExecutionArgs, GraphQLError, getOperationAST } from 'graphql';
 import { holdsLongPoll } from './long-poll';
 import { CloseCode as ProtocolCloseCode, makeServer, type OperationResult, type Server } from 'graphql-ws';
 import type { WebSocket } from 'ws';
-import { TokenError, type Identity } from '../auth/tokens';
+import { KeySourceUnavailableError, TokenError, type Identity } from '../auth/tokens';
 import type { Core } from '../core';
 import { refusal } from '../errors';
 import { peerKey } from '../presence/presence';
@@ -61,6 +61,11 @@ export function protocolServer({ core, yoga, sessions, documents }: HookDeps): S
         identity = await core.tokens.verify(token);
       } catch (error) {
         if (error instanceof TokenError) return false;
+        // The token could not be checked, not refused: a close code the client retries (then graphql-ws's own close is a no-op).
+        if (error instanceof KeySourceUnavailableError) {
+          core.connections.close({ end: (code, reason) => ctx.extra.socket.close(code, reason) }, CloseCode.Unavailable, 'token could not be checked now; reconnect shortly');
+          return false;
+        }
         throw error;
       }
       const session = new WsSession(ctx.extra.socket, identity, ctx.extra.clientIp, core.connections);

@@ -19,10 +19,14 @@ const REDIS_START_TIMEOUT_MS = 10_000;
 export class TestRedis {
   private process: ChildProcess | null = null;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: string[],
+  ) {}
 
-  static async start(): Promise<TestRedis> {
-    const redis = new TestRedis(await freePort());
+  /** @param extraArgs more redis-server options, e.g. `['--enable-debug-command', 'yes']` for DEBUG SLEEP. */
+  static async start(extraArgs: string[] = []): Promise<TestRedis> {
+    const redis = new TestRedis(await freePort(), extraArgs);
     await redis.restart();
     return redis;
   }
@@ -33,7 +37,7 @@ export class TestRedis {
 
   /** Starts (again) on the same port; resolves when it accepts connections. */
   restart(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.process = child;
