@@ -60,7 +60,17 @@ export interface Config {
   knownOperationsOnly: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   production: boolean;
+  /** OpenTelemetry tracing of signals (docs/architecture.md, "Tracing"); null: off, no cost. */
+  tracing: TracingConfig | null;
 }
+
+/** Where spans go: an OTLP/HTTP (JSON) traces endpoint, or the console. */
+export interface TracingConfig {
+  serviceName: string;
+  exporter: { kind: 'otlp'; url: string } | { kind: 'console' };
+}
+
+const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318';
 
 /** A bad environment value; the message is one line naming the variable. */
 export class ConfigError extends Error {
@@ -122,6 +132,11 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'KNOWN_OPERATIONS_ONLY', default: 'false', meaning: 'accept only the operations shipped in client/operations.ts' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'fatal|error|warn|info|debug|trace|silent' },
   { name: 'NODE_ENV', default: 'development', meaning: 'production turns guest sessions off and requires a secret' },
+  { name: 'OTEL_SDK_DISABLED', default: 'false', meaning: 'true turns OpenTelemetry tracing off whatever else is set' },
+  { name: 'OTEL_TRACES_EXPORTER', default: '', meaning: 'otlp or console turns tracing on (none: off); set by an OTLP endpoint too' },
+  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: '', meaning: `OTLP/HTTP base URL; traces go to <url>/v1/traces (otlp default ${DEFAULT_OTLP_ENDPOINT})` },
+  { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', default: '', meaning: 'full OTLP/HTTP traces URL (wins over OTEL_EXPORTER_OTLP_ENDPOINT)' },
+  { name: 'OTEL_SERVICE_NAME', default: 'switchboard', meaning: 'service.name of the spans' },
 ];
 
 const MIN_SECRET_CHARS = 32;
@@ -200,7 +215,27 @@ const envSchema = z.object({
   RATE_LIMIT_SESSIONS_PER_MIN: count(60),
   LOG_LEVEL: optionalString.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
   NODE_ENV: optionalString,
+  OTEL_SDK_DISABLED: optionalString.transform((v) => v?.toLowerCase() === 'true'),
+  OTEL_TRACES_EXPORTER: optionalString.pipe(z.enum(['otlp', 'console', 'none']).optional()),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(['http:', 'https:']),
+  OTEL_SERVICE_NAME: optionalString,
 });
+
+/**
+ * Tracing is opt-in (the OpenTelemetry variables): on with OTEL_TRACES_EXPORTER=otlp|console or an
+ * OTLP endpoint; OTEL_SDK_DISABLED=true and OTEL_TRACES_EXPORTER=none win.
+ */
+function tracingConfig(e: z.infer<typeof envSchema>): TracingConfig | null {
+  if (e.OTEL_SDK_DISABLED || e.OTEL_TRACES_EXPORTER === 'none') return null;
+  const endpoint = e.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const tracesUrl = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (e.OTEL_TRACES_EXPORTER === undefined && endpoint === undefined && tracesUrl === undefined) return null;
+  const serviceName = e.OTEL_SERVICE_NAME ?? 'switchboard';
+  if (e.OTEL_TRACES_EXPORTER === 'console') return { serviceName, exporter: { kind: 'console' } };
+  const url = tracesUrl ?? `${(endpoint ?? DEFAULT_OTLP_ENDPOINT).replace(/\/+$/, '')}/v1/traces`;
+  return { serviceName, exporter: { kind: 'otlp', url } };
+}
 
 const SECRET_NAMES = new Set(VARIABLES.filter((v) => v.secret).map((v) => v.name));
 
@@ -282,5 +317,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     knownOperationsOnly: e.KNOWN_OPERATIONS_ONLY ?? false,
     logLevel: e.LOG_LEVEL ?? 'info',
     production,
+    tracing: tracingConfig(e),
   };
 }

@@ -7,6 +7,7 @@ import type { Metrics } from './metrics';
 import type { ConnectionRegistry } from './presence/connections';
 import type { PendingPolls } from './presence/pending-polls';
 import type { Presence } from './presence/presence';
+import type { SignalTracing } from './tracing';
 
 /** The gateway's transport-free parts, shared by every request on every transport. */
 export interface Core {
@@ -20,4 +21,6 @@ export interface Core {
   polls: PendingPolls;
   metrics: Metrics;
   limits: RateLimits;
+  /** Null when tracing is off: the hot path then makes no tracer call. */
+  tracing: SignalTracing | null;
 }

@@ -47,8 +47,16 @@ export interface Stamped {
   at: number;
 }
 
+/**
+ * Internal to the gateway: the W3C traceparent of the span that accepted a direct signal, stored with
+ * it when tracing is on. Not in the schema, so never sent to a client.
+ */
+export interface Traced {
+  traceparent?: string;
+}
+
 /** Everything `signals` and `pollSignals` deliver. */
-export type SignalEvent = (DirectSignal | PresenceSignal | WelcomeSignal) & Stamped;
+export type SignalEvent = (DirectSignal | PresenceSignal | WelcomeSignal) & Stamped & Traced;
 
 /** The sender's receipt for an accepted signal. */
 export interface Delivery {

@@ -23,6 +23,10 @@ export const DEFAULT_SESSION_MAX_AGE_S = 7 * 24 * 60 * 60;
 export const MAX_SUBSCRIBER_QUEUE_EVENTS = 1024;
 /** Bytes (approximate) queued for one subscriber that has not read them; past this it is a slow consumer. */
 export const MAX_SUBSCRIBER_QUEUE_BYTES = 1024 * 1024;
+/** With tracing on, finished spans are exported in batches at least this often. */
+export const TRACE_EXPORT_INTERVAL_MS = 1_000;
+/** One export of spans (and so the last one, at shutdown) gives up after this. */
+export const TRACE_EXPORT_TIMEOUT_MS = 2_000;
 /** How long a guest's new peer id stays reserved for it before its first subscription. */
 export const GUEST_CLAIM_MS = 60_000;
 

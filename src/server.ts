@@ -32,6 +32,7 @@ import { buildContext, type WsInitialContext } from './transport/context';
 import { admitGraphqlBody } from './transport/http-body';
 import { refuseHttp, RequestsPerIp, slowClientDeadlines } from './transport/http-limits';
 import { attachWebSocket } from './transport/websocket';
+import { SignalTracing } from './tracing';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Longest wait for connections to finish at shutdown, per phase (sockets, then HTTP). */
@@ -117,6 +118,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     polls: new PendingPolls(),
     metrics,
     limits: new RateLimits(config, rateLimitStore),
+    tracing: config.tracing === null ? null : new SignalTracing(config.tracing),
   };
   broker.onPeerMoved(({ room, peer }) => core.connections.end(peerKey(room, peer), CloseCode.Replaced, 'replaced by a newer connection'));
 
@@ -217,6 +219,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     clearTimeout(timer);
     server.closeAllConnections();
     await httpClosed;
+    await core.tracing?.shutdown().catch((error: unknown) => log.warn({ err: error }, 'tracing: last spans not exported'));
   };
   let closing: Promise<void> | null = null;
   return {

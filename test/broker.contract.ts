@@ -27,7 +27,7 @@ const offer = (from: string, to: string, n: number): DirectSignal => ({ kind: Si
 
 /** A session without an id, as tokens minted without `sid` have: every call of a test's peers shares it. */
 const S: PeerSession = { id: '', startedAtMs: 0 };
-const SEND: SendOptions = { session: S, idempotencyKey: null };
+const SEND: SendOptions = { session: S, idempotencyKey: null, traceparent: null };
 
 /**
  * The behaviour every Broker must have, run against each implementation with a factory that gives a
@@ -165,22 +165,39 @@ export function brokerContract(name: string, make: () => Promise<{ broker: Broke
       await broker.join(room, { id: 'b', name: null }, S);
       const b = await open('b');
       await next(b);
-      const keyed: SendOptions = { session: S, idempotencyKey: 'k1' };
+      const keyed: SendOptions = { session: S, idempotencyKey: 'k1', traceparent: null };
       const first = await broker.send(room, offer('a', 'b', 1), keyed);
       expect(await broker.send(room, offer('a', 'b', 1), keyed)).toEqual(first);
       // The key is the sender's: another sender's k1 is another signal.
       expect(await broker.send(room, offer('b', 'a', 9), keyed)).not.toEqual(first);
-      await broker.send(room, offer('a', 'b', 2), { session: S, idempotencyKey: 'k2' });
+      await broker.send(room, offer('a', 'b', 2), { session: S, idempotencyKey: 'k2', traceparent: null });
       expect((await next(b)).cursor).not.toBe('');
       expect(await next(b)).toMatchObject({ kind: 'Offer', sdp: 'v=0 #2' });
+    });
+
+    it('keeps a signal\'s traceparent with it, live and on replay, and adds none when the send had none', async () => {
+      const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      await broker.join(room, { id: 'a', name: null }, S);
+      await broker.join(room, { id: 'b', name: null }, S);
+      const live = await open('b');
+      const welcome = await next(live);
+      await broker.send(room, offer('a', 'b', 1), { session: S, idempotencyKey: 'traced', traceparent });
+      await broker.send(room, offer('a', 'b', 2), SEND);
+      const traced = await next(live);
+      expect(traced).toMatchObject({ sdp: 'v=0 #1', traceparent });
+      expect(await next(live)).not.toHaveProperty('traceparent');
+      const replay = await open('b', welcome.cursor);
+      expect(await next(replay)).toMatchObject({ kind: 'Welcome', resumed: true });
+      expect(await next(replay)).toMatchObject({ sdp: 'v=0 #1', traceparent });
+      expect(await next(replay)).not.toHaveProperty('traceparent');
     });
 
     it('remembers an idempotency key exactly as long as its signal is in the mailbox (bounded)', async () => {
       await broker.join(room, { id: 'a', name: null }, S);
       await broker.join(room, { id: 'b', name: null }, S);
-      const keyed: SendOptions = { session: S, idempotencyKey: 'old' };
+      const keyed: SendOptions = { session: S, idempotencyKey: 'old', traceparent: null };
       const first = await broker.send(room, offer('a', 'b', 0), keyed);
-      for (let i = 1; i <= limits.mailboxEvents; i++) await broker.send(room, offer('a', 'b', i), { session: S, idempotencyKey: `k${i}` });
+      for (let i = 1; i <= limits.mailboxEvents; i++) await broker.send(room, offer('a', 'b', i), { session: S, idempotencyKey: `k${i}`, traceparent: null });
       // The first signal was evicted, and its key with it: the same key is a new signal now.
       const again = await broker.send(room, offer('a', 'b', 0), keyed);
       expect(again).not.toEqual(first);
@@ -213,7 +230,7 @@ export function brokerContract(name: string, make: () => Promise<{ broker: Broke
       // The older session cannot come back over it.
       await expect(broker.join(room, { id: 'v', name: 'victim' }, old)).rejects.toThrow(SessionSupersededError);
       await expect(broker.open({ id: 'v', name: 'victim', room, session: old }, null)).rejects.toThrow(SessionSupersededError);
-      await expect(broker.send(room, offer('v', 'a', 2), { session: old, idempotencyKey: null })).rejects.toThrow(SessionSupersededError);
+      await expect(broker.send(room, offer('v', 'a', 2), { session: old, idempotencyKey: null, traceparent: null })).rejects.toThrow(SessionSupersededError);
       expect(await broker.roster(room)).toEqual([
         { id: 'a', name: null },
         { id: 'v', name: 'intruder' },

@@ -11,7 +11,7 @@ import { TestRedis } from './helpers/redis';
 /** Short leases: the lost-data check rides on the renewal (every lease / 4). */
 const LEASE_MS = 1_000;
 const S: PeerSession = { id: '', startedAtMs: 0 };
-const SEND: SendOptions = { session: S, idempotencyKey: null };
+const SEND: SendOptions = { session: S, idempotencyKey: null, traceparent: null };
 const offer = (n: number): DirectSignal => ({ kind: SignalKind.Offer, from: 'a', to: 'b', sdp: `v=0 #${n}` });
 const sdpOf = (e: SignalEvent): string => (e.kind === SignalKind.Offer ? e.sdp : e.kind);
 

@@ -93,19 +93,28 @@ const DeliveryRef = builder.objectRef<{ id: string; at: number }>('Delivery').im
   }),
 });
 
-/** Accepts one signal from the token's peer to a peer of the same room. */
+/** Accepts one signal from the token's peer to a peer of the same room (traced when tracing is on). */
 async function relay(ctx: GatewayContext, signal: DirectSignal, idempotencyKey: string | null): Promise<{ id: string; at: number }> {
   const identity = requireIdentity(ctx);
   await limited(ctx, RateLimits.forSignal(signal.kind), peerKey(identity.room, identity.peerId));
-  const delivery = await brokered(ctx.core.broker.send(identity.room, signal, { session: identity.session, idempotencyKey }));
-  if (delivery === 'recipient-not-found') {
-    throw refusal(ErrorCode.PeerNotFound, `no peer ${signal.to} is connected in your room`, { to: signal.to });
+  const tracing = ctx.core.tracing;
+  const span = tracing === null ? null : tracing.accept(identity.room, signal.kind);
+  try {
+    const traceparent = span === null ? null : span.traceparent;
+    const delivery = await brokered(ctx.core.broker.send(identity.room, signal, { session: identity.session, idempotencyKey, traceparent }));
+    if (delivery === 'recipient-not-found') {
+      throw refusal(ErrorCode.PeerNotFound, `no peer ${signal.to} is connected in your room`, { to: signal.to });
+    }
+    if (delivery === 'sender-not-joined') {
+      throw refusal(ErrorCode.Forbidden, 'you are not connected to your room: subscribe to signals (or poll) before sending');
+    }
+    ctx.core.metrics.signalsRelayed.inc({ type: signal.kind });
+    span?.end();
+    return delivery;
+  } catch (error) {
+    span?.fail(error);
+    throw error;
   }
-  if (delivery === 'sender-not-joined') {
-    throw refusal(ErrorCode.Forbidden, 'you are not connected to your room: subscribe to signals (or poll) before sending');
-  }
-  ctx.core.metrics.signalsRelayed.inc({ type: signal.kind });
-  return delivery;
 }
 
 const IDEMPOTENCY_KEY_HELP =
@@ -186,6 +195,7 @@ builder.subscriptionField('signals', (t) =>
     resolve: (event, _args, ctx) => {
       if (event.kind === SignalKind.Offer || event.kind === SignalKind.Answer || event.kind === SignalKind.IceCandidate) {
         ctx.core.metrics.relayLatency.observe({ type: event.kind }, Math.max(0, Date.now() - event.at) / 1000);
+        if (event.traceparent !== undefined) ctx.core.tracing?.delivered(requireIdentity(ctx).room, event.kind, event.traceparent);
       }
       return event;
     },

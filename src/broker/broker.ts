@@ -61,6 +61,8 @@ export interface SendOptions {
   session: PeerSession;
   /** Chosen by the client per signal and repeated on retries; null when it sent none. */
   idempotencyKey: string | null;
+  /** W3C traceparent of the accepting span, stored with the signal; null when tracing is off. */
+  traceparent: string | null;
 }
 
 export type LeaveScope = 'anywhere' | 'if-mine';

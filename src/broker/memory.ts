@@ -23,6 +23,8 @@ interface Stored<T> {
   seq: number;
   /** The sender's idempotency key (with the sender), when the send carried one. */
   key: string | null;
+  /** The accepting span's W3C traceparent, when tracing is on. */
+  trace: string | null;
   /** Broker-wide acceptance order, to merge a mailbox and a room log on replay. */
   order: number;
   at: number;
@@ -42,8 +44,8 @@ class Log<T> {
 
   constructor(readonly epoch: string) {}
 
-  append(body: T, order: number, at: number, maxEntries: number, key: string | null = null): Stored<T> {
-    const entry = { seq: ++this.seq, key, order, at, body };
+  append(body: T, order: number, at: number, maxEntries: number, key: string | null = null, trace: string | null = null): Stored<T> {
+    const entry = { seq: ++this.seq, key, trace, order, at, body };
     this.entries.push(entry);
     if (key !== null) this.byKey.set(key, entry);
     while (this.entries.length > maxEntries) this.evictOldest();
@@ -156,7 +158,7 @@ export class MemoryBroker implements Broker {
     }
     if (!room.roster.has(signal.to)) return 'recipient-not-found';
     const mailbox = this.mailbox(roomId, signal.to);
-    const entry = mailbox.log.append(signal, ++this.order, this.now(), this.options.mailboxEvents, key);
+    const entry = mailbox.log.append(signal, ++this.order, this.now(), this.options.mailboxEvents, key, sender.traceparent);
     for (const sub of mailbox.subscribers) {
       sub.mailboxSeq = entry.seq;
       sub.feed.push(this.stamp(sub, entry));
@@ -277,7 +279,9 @@ export class MemoryBroker implements Broker {
   }
 
   private stamp(sub: Subscriber, entry: Stored<DirectSignal | PresenceSignal>): SignalEvent {
-    return { ...entry.body, cursor: encodeCursor(this.position(sub)), at: entry.at };
+    const event: SignalEvent = { ...entry.body, cursor: encodeCursor(this.position(sub)), at: entry.at };
+    if (entry.trace !== null) event.traceparent = entry.trace;
+    return event;
   }
 
   private position(sub: Subscriber): Position {

@@ -42,15 +42,13 @@ end
  * stream's epoch (and `extra` fields) so live subscribers stamp the same cursor a replay would.
  */
 const APPEND = `${EVICT}
-local function append(key, seqKey, body, maxlen, ttl, channel, stream, epoch, extra, meta, idemField)
+local function append(key, seqKey, body, maxlen, ttl, channel, stream, epoch, extra, meta, idemField, trace)
   local q = redis.call('INCR', seqKey)
-  local id
-  if idemField then
-    id = redis.call('XADD', key, '*', 'e', body, 'q', q, 'k', idemField)
-    redis.call('HSET', meta, idemField, id)
-  else
-    id = redis.call('XADD', key, '*', 'e', body, 'q', q)
-  end
+  local fields = { 'e', body, 'q', q }
+  if idemField then fields[#fields + 1] = 'k'; fields[#fields + 1] = idemField end
+  if trace then fields[#fields + 1] = 't'; fields[#fields + 1] = trace end
+  local id = redis.call('XADD', key, '*', unpack(fields))
+  if idemField then redis.call('HSET', meta, idemField, id) end
   evict(key, tonumber(maxlen), ttl, meta)
   redis.call('PUBLISH', channel, '{"i":"' .. id .. '","q":' .. q .. ',"s":"' .. stream .. '","p":"' .. epoch .. '"' .. extra .. ',"e":' .. body .. '}')
   return id
@@ -112,7 +110,8 @@ export const SUPERSEDED = -2;
 /**
  * KEYS: roster, mailbox, seq, recipientMeta, senderMeta.
  * ARGV: to, body, maxlen, ttlMs, channel, from, deadlineMs, epochCandidate, idempotencyKey ('' for
- * none), senderSid, senderStartMs.
+ * none), senderSid, senderStartMs, traceparent ('' when tracing is off; stored as field `t` and
+ * published as `t`, so the delivering instance continues the accepting one's trace).
  * Returns the entry id (the first one's again for an idempotency key the sender used for a signal
  * still in the recipient's mailbox); 0 when the sender is not in the room; 1 when the recipient is
  * not; ${LATE} past the deadline; ${SUPERSEDED} when a newer session holds the sender's id.
@@ -134,7 +133,13 @@ end
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 1 end
 local epoch = mailboxEpoch(KEYS[4], ARGV[8])
 local owner = redis.call('HGET', KEYS[4], 's') or ''
-return append(KEYS[2], KEYS[3], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], 'm', epoch, ',"u":"' .. owner .. '"', KEYS[4], idemField)
+local extra = ',"u":"' .. owner .. '"'
+local trace = false
+if ARGV[12] ~= '' then
+  trace = ARGV[12]
+  extra = extra .. ',"t":"' .. trace .. '"'
+end
+return append(KEYS[2], KEYS[3], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], 'm', epoch, extra, KEYS[4], idemField, trace)
 `;
 
 /**

@@ -98,10 +98,11 @@ type OpenReply =
 
 /**
  * What the broker publishes: a stream entry for live subscribers (with its stream's epoch `p`, and for
- * a mailbox entry the session `u` that owns the mailbox), or "this peer now lives elsewhere".
+ * a mailbox entry the session `u` that owns the mailbox and, with tracing on, the accepting span's
+ * traceparent `t`), or "this peer now lives elsewhere".
  */
 type Published =
-  | { i: string; q: number; s: 'm' | 'r'; p: string; u?: string; e: DirectSignal | PresenceSignal }
+  | { i: string; q: number; s: 'm' | 'r'; p: string; u?: string; t?: string | undefined; e: DirectSignal | PresenceSignal }
   | { k: 'moved'; o: string }
   | { k: 'session'; u: string };
 type StreamMessage = Extract<Published, { i: string }>;
@@ -173,6 +174,7 @@ class RedisSubscriber {
       if ((body as PresenceSignal).peer.id === this.self.id) return;
     }
     const event = { ...body, cursor: this.cursor, at: msOf(id) } as SignalEvent;
+    if (message.t !== undefined) event.traceparent = message.t;
     if (replayed) this.feed.preload(event);
     else this.feed.push(event);
   }
@@ -184,14 +186,22 @@ class RedisSubscriber {
   }
 }
 
-function parseEntry(entry: StreamEntry): { id: string; seq: number; body: DirectSignal | PresenceSignal } {
+function parseEntry(entry: StreamEntry): { id: string; seq: number; body: DirectSignal | PresenceSignal; trace: string | undefined } {
   const [id, fields] = entry;
-  const field = (name: string) => fields[fields.indexOf(name) + 1] ?? 'null';
-  const body = JSON.parse(field('e')) as DirectSignal | PresenceSignal;
-  if (body.kind === SignalKind.PeerConnected || body.kind === SignalKind.PeerDisconnected) {
-    body.peer = { id: body.peer.id, name: body.peer.name ?? null };
+  let body = 'null';
+  let seq = 'null';
+  let trace: string | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const value = fields[i + 1] ?? '';
+    if (fields[i] === 'e') body = value;
+    else if (fields[i] === 'q') seq = value;
+    else if (fields[i] === 't') trace = value;
   }
-  return { id, seq: Number(field('q')), body };
+  const parsed = JSON.parse(body) as DirectSignal | PresenceSignal;
+  if (parsed.kind === SignalKind.PeerConnected || parsed.kind === SignalKind.PeerDisconnected) {
+    parsed.peer = { id: parsed.peer.id, name: parsed.peer.name ?? null };
+  }
+  return { id, seq: Number(seq), body: parsed, trace };
 }
 
 function parseRoster(flat: string[]): RosterEntry[] {
@@ -322,6 +332,7 @@ export class RedisBroker implements Broker {
         key,
         sender.session.id,
         sender.session.startedAtMs,
+        sender.traceparent ?? '',
       ),
     );
     if (id === 0) return 'sender-not-joined';
@@ -467,7 +478,7 @@ export class RedisBroker implements Broker {
       ...mailbox.map((e) => ({ s: 'm' as const, p: mailboxEpoch, ...parseEntry(e) })),
       ...logEntries.map((e) => ({ s: 'r' as const, p: logEpoch, ...parseEntry(e) })),
     ].sort((a, b) => a.seq - b.seq);
-    for (const { s, p, id, seq, body } of merged) sub.deliver({ s, p, i: id, q: seq, e: body }, true);
+    for (const { s, p, id, seq, body, trace } of merged) sub.deliver({ s, p, i: id, q: seq, t: trace, e: body }, true);
     sub.flush();
   }
 
