@@ -25,6 +25,19 @@ describe('configuration', () => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${name}`));
   });
 
+  it('turns tracing on only through the OTEL_* variables; OTEL_SDK_DISABLED and none win', () => {
+    expect(loadConfig({}).tracing).toBeNull();
+    expect(loadConfig({ OTEL_SERVICE_NAME: 'x' }).tracing).toBeNull();
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp' }).tracing).toEqual({ serviceName: 'switchboard', exporter: { kind: 'otlp', url: 'http://localhost:4318/v1/traces' } });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing?.exporter).toEqual({ kind: 'otlp', url: 'http://collector:4318/v1/traces' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:4318/traces' }).tracing?.exporter).toEqual({ kind: 'otlp', url: 'http://t:4318/traces' });
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'console', OTEL_SERVICE_NAME: 'edge' }).tracing).toEqual({ serviceName: 'edge', exporter: { kind: 'console' } });
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_SDK_DISABLED: 'true' }).tracing).toBeNull();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' }).tracing).toBeNull();
+    expect(() => loadConfig({ OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(/^OTEL_TRACES_EXPORTER/);
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://c' })).toThrow(/^OTEL_EXPORTER_OTLP_ENDPOINT/);
+  });
+
   it('production turns guest sessions off', () => {
     expect(loadConfig({ NODE_ENV: 'production', SIGNALING_SECRET: 'x'.repeat(32) }).guestSessions).toBe(false);
   });
