@@ -118,7 +118,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     polls: new PendingPolls(),
     metrics,
     limits: new RateLimits(config, rateLimitStore),
-    tracing: config.tracing === null ? null : new SignalTracing(config.tracing),
+    tracing: config.tracing === null ? null : new SignalTracing(config.tracing, log.child({ component: 'tracing' })),
   };
   broker.onPeerMoved(({ room, peer }) => core.connections.end(peerKey(room, peer), CloseCode.Replaced, 'replaced by a newer connection'));
 

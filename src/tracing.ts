@@ -2,10 +2,12 @@ import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace as traceApi, typ
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { Logger } from 'pino';
 import { version } from '../package.json';
 import type { TracingConfig } from './config';
+import { LogSpanExporter } from './tracing-log-exporter';
 import { TRACE_EXPORT_INTERVAL_MS, TRACE_EXPORT_TIMEOUT_MS, type SignalKind } from './protocol';
 
 const TRACER_NAME = 'switchboard';
@@ -49,7 +51,8 @@ export class SignalTracing {
   private readonly tracer: Tracer;
   private readonly propagator = new W3CTraceContextPropagator();
 
-  constructor(config: TracingConfig, exporter: SpanExporter = exporterFor(config)) {
+  constructor(config: TracingConfig, log: Logger) {
+    const exporter = exporterFor(config, log);
     this.provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName, [ATTR_SERVICE_VERSION]: version }),
       spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: TRACE_EXPORT_INTERVAL_MS, exportTimeoutMillis: TRACE_EXPORT_TIMEOUT_MS })],
@@ -77,6 +80,7 @@ export class SignalTracing {
   }
 }
 
-function exporterFor(config: TracingConfig): SpanExporter {
-  return config.exporter.kind === 'console' ? new ConsoleSpanExporter() : new OTLPTraceExporter({ url: config.exporter.url, timeoutMillis: TRACE_EXPORT_TIMEOUT_MS });
+function exporterFor(config: TracingConfig, log: Logger): SpanExporter {
+  if (config.exporter.kind === 'console') return new LogSpanExporter(log);
+  return new OTLPTraceExporter({ url: config.exporter.url, timeoutMillis: TRACE_EXPORT_TIMEOUT_MS });
 }

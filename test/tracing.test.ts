@@ -1,7 +1,9 @@
+import pino from 'pino';
 import { SEND_OFFER } from '../client/operations';
 import { printedSchema } from '../src/api/printed';
 import { ChildGateway } from './helpers/child-gateway';
 import { createSession, wsPeer, type WsPeer } from './helpers/clients';
+import { startGateway } from './helpers/gateway';
 import { OtlpReceiver, SPAN_KIND_CONSUMER, SPAN_KIND_PRODUCER } from './helpers/otlp-receiver';
 import { TestRedis } from './helpers/redis';
 import { fakeSdp } from './helpers/sdp';
@@ -100,4 +102,25 @@ describe('tracing off', () => {
     expect(receiver.requests.length).toBeGreaterThan(0);
     expect(receiver.spans.all.map((s) => s.name).sort()).toEqual(['deliver Offer', 'send Offer']);
   }, 30_000);
+});
+
+describe('tracing to the console (OTEL_TRACES_EXPORTER=console)', () => {
+  it('writes each span as one pino line (stdout stays JSON), the delivery a child of the acceptance', async () => {
+    const lines: Array<{ msg: string; component?: string; traceId?: string; spanId?: string; parentSpanId?: string | null; kind?: string }> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) });
+    const gateway = await startGateway({ OTEL_TRACES_EXPORTER: 'console' }, { log });
+    const sockets: WsPeer[] = [];
+    try {
+      await offerAcross(gateway, gateway, 'console', fakeSdp('console-offer'), sockets);
+      await Promise.all(sockets.splice(0).map((s) => s.dispose()));
+    } finally {
+      await gateway.close();
+    }
+    const spans = lines.filter((l) => l.component === 'tracing');
+    const send = spans.find((l) => l.msg === 'send Offer');
+    const deliver = spans.find((l) => l.msg === 'deliver Offer');
+    expect(send).toMatchObject({ kind: 'PRODUCER', parentSpanId: null });
+    expect(deliver).toMatchObject({ kind: 'CONSUMER', traceId: send?.traceId, parentSpanId: send?.spanId });
+    expect(JSON.stringify(spans)).not.toContain('console-offer');
+  });
 });

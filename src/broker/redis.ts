@@ -332,7 +332,7 @@ export class RedisBroker implements Broker {
         key,
         sender.session.id,
         sender.session.startedAtMs,
-        sender.traceparent ?? '',
+        sender.traceparent ?? '', // made by our propagator (hex and dashes): safe to splice into the published JSON
       ),
     );
     if (id === 0) return 'sender-not-joined';
