@@ -133,7 +133,7 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'LOG_LEVEL', default: 'info', meaning: 'fatal|error|warn|info|debug|trace|silent' },
   { name: 'NODE_ENV', default: 'development', meaning: 'production turns guest sessions off and requires a secret' },
   { name: 'OTEL_SDK_DISABLED', default: 'false', meaning: 'true turns OpenTelemetry tracing off whatever else is set' },
-  { name: 'OTEL_TRACES_EXPORTER', default: '', meaning: 'otlp or console turns tracing on (none: off); set by an OTLP endpoint too' },
+  { name: 'OTEL_TRACES_EXPORTER', default: '', meaning: 'otlp or console turns tracing on (so does an OTLP endpoint); none keeps it off' },
   { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: '', meaning: `OTLP/HTTP base URL; traces go to <url>/v1/traces (otlp default ${DEFAULT_OTLP_ENDPOINT})` },
   { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', default: '', meaning: 'full OTLP/HTTP traces URL (wins over OTEL_EXPORTER_OTLP_ENDPOINT)' },
   { name: 'OTEL_SERVICE_NAME', default: 'switchboard', meaning: 'service.name of the spans' },

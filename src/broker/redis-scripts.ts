@@ -44,10 +44,16 @@ end
 const APPEND = `${EVICT}
 local function append(key, seqKey, body, maxlen, ttl, channel, stream, epoch, extra, meta, idemField, trace)
   local q = redis.call('INCR', seqKey)
-  local fields = { 'e', body, 'q', q }
-  if idemField then fields[#fields + 1] = 'k'; fields[#fields + 1] = idemField end
-  if trace then fields[#fields + 1] = 't'; fields[#fields + 1] = trace end
-  local id = redis.call('XADD', key, '*', unpack(fields))
+  local id
+  if trace then
+    local fields = { 'e', body, 'q', q, 't', trace }
+    if idemField then fields[7] = 'k'; fields[8] = idemField end
+    id = redis.call('XADD', key, '*', unpack(fields))
+  elseif idemField then
+    id = redis.call('XADD', key, '*', 'e', body, 'q', q, 'k', idemField)
+  else
+    id = redis.call('XADD', key, '*', 'e', body, 'q', q)
+  end
   if idemField then redis.call('HSET', meta, idemField, id) end
   evict(key, tonumber(maxlen), ttl, meta)
   redis.call('PUBLISH', channel, '{"i":"' .. id .. '","q":' .. q .. ',"s":"' .. stream .. '","p":"' .. epoch .. '"' .. extra .. ',"e":' .. body .. '}')
