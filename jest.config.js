@@ -12,5 +12,8 @@ module.exports = {
     '^@switchboard/client/wire$': '<rootDir>/client/wire.ts',
   },
   testTimeout: 30000,
+  // Suites close what they open in afterAll; should one fail to (a teardown that threw), the run still
+  // ends when the tests do instead of hanging CI on a stray listener.
+  forceExit: true,
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };
