@@ -88,11 +88,14 @@ export class ChildGateway {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Sends `signal` and resolves with the exit code (or signal) once the process is gone. */
+  /**
+   * Sends `signal` and resolves with the exit code (or signal) once the process is gone and its output
+   * has been read to the end (`close`, not `exit`: what it wrote last is in `logs` and `stderr`).
+   */
   stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string | null> {
     if (!this.running) return Promise.resolve(this.child.exitCode ?? this.child.signalCode);
     return new Promise((resolve) => {
-      this.child.once('exit', (code, sig) => resolve(code ?? sig));
+      this.child.once('close', (code, sig) => resolve(code ?? sig));
       this.signalGroup(signal);
     });
   }
