@@ -76,6 +76,20 @@ describe('joinRoom with three werift peers', () => {
   });
 });
 
+/** ada and bob in `room` on a new gateway (pushed to `gateways`), one message across their data channel. */
+async function talkingPair(gateways: TestGateway[], room: string): Promise<{ first: TestGateway; ada: WeriftRoom; bob: WeriftRoom }> {
+  const first = await startGateway({ GRACE_MS: '1500' });
+  gateways.push(first);
+  const ada = await weriftRoom(first.httpUrl, { room, peerId: 'ada' });
+  const bob = await weriftRoom(first.httpUrl, { room, peerId: 'bob' });
+  rooms.push(ada, bob);
+  await peersIn(ada, 1);
+  const before = dataFrom(bob, 'ada', 'before');
+  ada.send('bob', 'before');
+  await before;
+  return { first, ada, bob };
+}
+
 describe('joinRoom after a gateway restart', () => {
   const gateways: TestGateway[] = [];
   afterAll(async () => {
@@ -83,15 +97,7 @@ describe('joinRoom after a gateway restart', () => {
   });
 
   test('the new gateway refuses the old tokens (new secret): both guests rejoin with fresh sessions, the mesh comes back', async () => {
-    const first = await startGateway({ GRACE_MS: '1500' });
-    gateways.push(first);
-    const ada = await weriftRoom(first.httpUrl, { room: 'restart', peerId: 'ada' });
-    const bob = await weriftRoom(first.httpUrl, { room: 'restart', peerId: 'bob' });
-    rooms.push(ada, bob);
-    await peersIn(ada, 1);
-    const before = dataFrom(bob, 'ada', 'before');
-    ada.send('bob', 'before');
-    await before;
+    const { first, ada, bob } = await talkingPair(gateways, 'restart');
     const states: string[] = [];
     ada.on('state', ({ state }) => states.push(state));
     const oldSession = ada.signaling;
@@ -153,15 +159,7 @@ describe('joinRoom after a gateway restart that keeps the secret', () => {
   });
 
   test('the tokens still hold but the mailboxes are gone (resumed: false): the mesh comes back on the same sessions', async () => {
-    const first = await startGateway({ GRACE_MS: '1500' });
-    gateways.push(first);
-    const ada = await weriftRoom(first.httpUrl, { room: 'same-secret', peerId: 'ada' });
-    const bob = await weriftRoom(first.httpUrl, { room: 'same-secret', peerId: 'bob' });
-    rooms.push(ada, bob);
-    await peersIn(ada, 1);
-    const before = dataFrom(bob, 'ada', 'before');
-    ada.send('bob', 'before');
-    await before;
+    const { first, ada, bob } = await talkingPair(gateways, 'same-secret');
     const session = ada.signaling;
     const reconnected = Promise.all([ada, bob].map((room) => nextEvent(room, 'state', ({ state }) => state === 'reconnecting')));
 
