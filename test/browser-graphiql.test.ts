@@ -3,10 +3,14 @@ import { CREATE_SESSION } from '../client/operations';
 import { isLocal, launchChromium } from './helpers/browser';
 import { startGateway, type TestGateway } from './helpers/gateway';
 
-/** Selects GraphiQL's tab `index` (its tab strip animates, so the tab's own button is clicked by id). */
-async function openTab(page: Page, index: number): Promise<void> {
+/**
+ * Selects GraphiQL's tab `index` (its tab strip animates, so the tab's own button is clicked by id) and
+ * waits until its editor shows `operation`: ▶ runs what the editor holds, which follows the tab a moment later.
+ */
+async function openTab(page: Page, index: number, operation: string): Promise<void> {
   await page.locator(`#graphiql-session-tab-${index}`).dispatchEvent('click');
   await page.locator(`li:has(#graphiql-session-tab-${index})[aria-selected="true"]`).waitFor({ timeout: 15_000 });
+  await page.locator('.graphiql-query-editor', { hasText: operation }).waitFor({ timeout: 15_000 });
 }
 
 describe('GraphiQL in Chromium', () => {
@@ -61,15 +65,21 @@ describe('GraphiQL in Chromium', () => {
 
     // Tab 5 (peers) answers with data, not a variable or token error (run before tab 2's subscription,
     // which keeps GraphiQL's one ▶ busy as its stop button).
-    await openTab(page, 4);
+    await openTab(page, 4, 'query Peers');
     await page.locator('.graphiql-execute-button').click();
     await result.getByText('"peers"').waitFor({ timeout: 30_000 });
     expect(await result.innerText()).not.toMatch(/"errors"/);
 
     // Tab 2 carries a real token in its Headers pane: its subscription opens with Welcome.
-    await openTab(page, 1);
+    await openTab(page, 1, 'subscription Signals');
     await page.locator('.graphiql-execute-button').click();
-    await result.getByText('"Welcome"').waitFor({ timeout: 30_000 });
+    await result
+      .getByText('"Welcome"')
+      .waitFor({ timeout: 30_000 })
+      .catch(async (error: unknown) => {
+        await page.screenshot({ path: 'test/artifacts/graphiql-signals-failed.png' });
+        throw new Error(`${String(error)}\nresult pane: ${await result.innerText()}`);
+      });
     expect(await result.innerText()).not.toMatch(/"errors"/);
     await page.screenshot({ path: 'test/artifacts/graphiql-signals.png' });
     await context.close();
