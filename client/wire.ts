@@ -14,6 +14,8 @@ export const ErrorCode = {
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   RateLimited: 'RATE_LIMITED',
   Unavailable: 'UNAVAILABLE',
+  /** The room holds MAX_PEERS_PER_ROOM peers already; nothing was stored. */
+  RoomFull: 'ROOM_FULL',
   /** yoga's codes for documents that do not parse or validate (including the query limits). */
   ParseFailed: 'GRAPHQL_PARSE_FAILED',
   ValidationFailed: 'GRAPHQL_VALIDATION_FAILED',

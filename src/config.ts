@@ -50,6 +50,8 @@ export interface Config {
   rateLimitIcePerS: number;
   maxConnectionsPerIp: number;
   rateLimitSessionsPerMin: number;
+  /** Peers one room's roster may hold (0: unlimited); past it joins and guest sessions get ROOM_FULL. */
+  maxPeersPerRoom: number;
   /** Take the client IP from X-Forwarded-For (behind a trusted reverse proxy only). */
   trustProxy: boolean;
   /** Schema introspection (and GraphiQL); off in production by default. */
@@ -126,6 +128,7 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'RATE_LIMIT_ICE_PER_S', default: '50', meaning: 'ICE candidates per peer per second (0: off)' },
   { name: 'MAX_CONNECTIONS_PER_IP', default: '200', meaning: 'concurrent WebSocket connections per IP (0: off)' },
   { name: 'RATE_LIMIT_SESSIONS_PER_MIN', default: '60', meaning: 'guest sessions per IP per minute (0: off)' },
+  { name: 'MAX_PEERS_PER_ROOM', default: '0', meaning: 'peers one room may hold; a peer past it gets ROOM_FULL (0: unlimited)' },
   { name: 'TRUST_PROXY', default: 'false', meaning: 'take client IPs from X-Forwarded-For (only behind your own proxy)' },
   { name: 'INTROSPECTION', default: 'true (false in production)', meaning: 'schema introspection and GraphiQL' },
   { name: 'DEMO_PAGE', default: 'true (false in production)', meaning: 'serve the demo page at /' },
@@ -213,6 +216,7 @@ const envSchema = z.object({
   RATE_LIMIT_ICE_PER_S: count(50),
   MAX_CONNECTIONS_PER_IP: count(200),
   RATE_LIMIT_SESSIONS_PER_MIN: count(60),
+  MAX_PEERS_PER_ROOM: count(0),
   LOG_LEVEL: optionalString.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
   NODE_ENV: optionalString,
   OTEL_SDK_DISABLED: optionalString.transform((v) => v?.toLowerCase() === 'true'),
@@ -311,6 +315,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     rateLimitIcePerS: e.RATE_LIMIT_ICE_PER_S,
     maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     rateLimitSessionsPerMin: e.RATE_LIMIT_SESSIONS_PER_MIN,
+    maxPeersPerRoom: e.MAX_PEERS_PER_ROOM,
     trustProxy: e.TRUST_PROXY ?? false,
     introspection: e.INTROSPECTION ?? !production,
     demoPage: e.DEMO_PAGE ?? !production,

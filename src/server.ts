@@ -70,6 +70,7 @@ async function createBroker(config: Config, log: Logger, onBrokerError: () => vo
       roomLogEvents: config.roomLogEvents,
       retentionMs: config.mailboxTtlMs,
       feedLimits: FEED_LIMITS,
+      maxPeersPerRoom: config.maxPeersPerRoom,
       log: log.child({ component: 'redis' }),
       onError: onBrokerError,
     });
@@ -82,6 +83,7 @@ async function createBroker(config: Config, log: Logger, onBrokerError: () => vo
     roomLogEvents: config.roomLogEvents,
     retentionMs: config.mailboxTtlMs,
     feedLimits: FEED_LIMITS,
+    maxPeersPerRoom: config.maxPeersPerRoom,
   });
   return { broker };
 }

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { RedisBroker } from '../src/broker/redis';
 import { brokerContract } from './broker.contract';
+import { roomControlContract } from './broker-rooms.contract';
 import { TestRedis } from './helpers/redis';
 
 const MAILBOX_EVENTS = 16;
@@ -21,6 +22,29 @@ brokerContract('redis', async () => {
     limits: { mailboxEvents: MAILBOX_EVENTS },
     close: async () => {
       await broker.close();
+      await redis.stop();
+    },
+  };
+});
+
+roomControlContract('redis, two instances', async ({ maxPeersPerRoom }) => {
+  const redis = await TestRedis.start();
+  const make = () =>
+    new RedisBroker({
+      url: redis.url,
+      mailboxEvents: MAILBOX_EVENTS,
+      roomLogEvents: 64,
+      retentionMs: 120_000,
+      feedLimits: { maxQueuedEvents: 1024, maxQueuedBytes: 1 << 20 },
+      maxPeersPerRoom,
+      log: pino({ level: 'silent' }),
+    });
+  const brokers: [RedisBroker, RedisBroker] = [make(), make()];
+  for (const broker of brokers) if (!(await broker.connected(5_000))) throw new Error('redis broker did not connect');
+  return {
+    brokers,
+    close: async () => {
+      await Promise.all(brokers.map((broker) => broker.close()));
       await redis.stop();
     },
   };

@@ -20,7 +20,9 @@ export interface Broker {
   /**
    * Adds a peer to its room's roster; true (and a PeerConnected in the room log) when it was absent.
    * A newer session of the peer id takes the id over (with an empty mailbox); an older one throws
-   * {@link SessionSupersededError} and changes nothing.
+   * {@link SessionSupersededError} and changes nothing. A peer that would take the roster past the
+   * broker's `maxPeersPerRoom` throws {@link RoomFullError} and changes nothing; that check and the
+   * add are one atomic step, so two instances cannot both admit the last seat.
    */
   join(room: string, peer: PeerInfo, session: PeerSession): Promise<boolean>;
   /**
@@ -33,7 +35,7 @@ export interface Broker {
   roster(room: string): Promise<PeerInfo[]>;
   /**
    * Reserves a peer id for a new guest session for `ttlMs`; false when the id is in the roster or
-   * reserved by another session.
+   * reserved by another session. Throws {@link RoomFullError} when the roster is at `maxPeersPerRoom`.
    */
   claim(address: PeerAddress, ttlMs: number): Promise<boolean>;
   /**
@@ -75,6 +77,11 @@ export class BrokerUnavailableError extends Error {
 /** Thrown when a newer session holds the peer id the caller's token names; nothing was changed. */
 export class SessionSupersededError extends Error {
   override name = 'SessionSupersededError';
+}
+
+/** Thrown when a join (or a guest's claim) would take a room past its capacity; nothing was stored. */
+export class RoomFullError extends Error {
+  override name = 'RoomFullError';
 }
 
 /** Whether session `a` may take a peer id over from session `b` (docs/security.md, "Session identity"). */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Delivery, DirectSignal, PeerAddress, PeerInfo, PeerSession, PresenceSignal, SignalEvent } from '../events';
 import { type LeaveReason, SignalKind } from '../protocol';
-import { type Broker, isNewerSession, type LeaveScope, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
+import { type Broker, isNewerSession, type LeaveScope, RoomFullError, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
 
 export interface MemoryBrokerOptions {
@@ -13,6 +13,8 @@ export interface MemoryBrokerOptions {
   retentionMs: number;
   /** What one subscriber may leave unread before it is a slow consumer. */
   feedLimits: FeedLimits;
+  /** Peers one roster may hold; 0: unlimited. */
+  maxPeersPerRoom?: number;
   now?: () => number;
 }
 
@@ -171,6 +173,7 @@ export class MemoryBroker implements Broker {
   }
 
   async join(roomId: string, peer: PeerInfo, session: PeerSession): Promise<boolean> {
+    if (!this.rooms.get(roomId)?.roster.has(peer.id)) this.checkCapacity(roomId);
     const room = this.room(roomId);
     this.ownMailbox(roomId, peer.id, session);
     if (room.roster.has(peer.id)) {
@@ -203,6 +206,7 @@ export class MemoryBroker implements Broker {
     const now = this.now();
     if (this.rooms.get(address.room)?.roster.has(address.peer)) return false;
     if ((this.claims.get(key) ?? 0) > now) return false;
+    this.checkCapacity(address.room);
     this.claims.set(key, now + ttlMs);
     return true;
   }
@@ -253,6 +257,12 @@ export class MemoryBroker implements Broker {
     this.closed = true;
     clearInterval(this.sweeper);
     for (const room of this.rooms.values()) for (const sub of room.subscribers) sub.feed.end();
+  }
+
+  /** Throws {@link RoomFullError} when the room's roster has no seat left for a new peer. */
+  private checkCapacity(roomId: string): void {
+    const max = this.options.maxPeersPerRoom ?? 0;
+    if (max > 0 && (this.rooms.get(roomId)?.roster.size ?? 0) >= max) throw new RoomFullError(`room ${roomId} is full (${max} peers)`);
   }
 
   private replay(sub: Subscriber): void {

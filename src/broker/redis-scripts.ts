@@ -112,6 +112,16 @@ end
  */
 export const LATE = -1;
 export const SUPERSEDED = -2;
+/** The roster holds the room's capacity already (ARGV maxPeers > 0); nothing was stored. */
+export const ROOM_FULL = -3;
+
+/** A peer not in the roster may join only while the roster is under `max` (0: no limit). */
+const CAPACITY = `
+local function full(roster, peer, max)
+  max = tonumber(max)
+  return max > 0 and redis.call('HEXISTS', roster, peer) == 0 and redis.call('HLEN', roster) >= max
+end
+`;
 
 /**
  * KEYS: roster, mailbox, seq, recipientMeta, senderMeta.
@@ -151,13 +161,16 @@ return append(KEYS[2], KEYS[3], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], 'm
 /**
  * KEYS: roster, log, mailbox, owner index, seq, meta, roomEpoch. ARGV: peerId, rosterEntry, event,
  * maxlen, ttlMs, roomChannel, peerChannel, owner, indexMember, indexPrefix, deadlineMs,
- * epochCandidate, sid, sessionStartMs.
+ * epochCandidate, sid, sessionStartMs, maxPeers (0: unlimited).
  * Returns the PeerConnected entry id; nil when the peer was already in the roster (then its owner
  * moves to this instance and the previous owner is told on the peer's channel); ${LATE} past the
- * deadline; ${SUPERSEDED} when a newer session holds the peer id.
+ * deadline; ${SUPERSEDED} when a newer session holds the peer id; ${ROOM_FULL} when a new peer would
+ * take the roster past maxPeers (checked and added in this one step: no two instances both admit the
+ * last seat).
  */
-export const JOIN = `${NOW_MS}${APPEND}${EPOCHS}${SESSION}
+export const JOIN = `${NOW_MS}${APPEND}${EPOCHS}${SESSION}${CAPACITY}
 if now > tonumber(ARGV[11]) then return ${LATE} end
+if full(KEYS[1], ARGV[1], ARGV[15]) then return ${ROOM_FULL} end
 local session = claimSession(KEYS[6], KEYS[3], ARGV[13], ARGV[14], ARGV[12], true, ARGV[7])
 if session == 'superseded' then return ${SUPERSEDED} end
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
@@ -218,9 +231,13 @@ redis.call('HSETNX', KEYS[3], 'e', ARGV[6])
 return 1
 `;
 
-/** KEYS: roster, claim. ARGV: peerId, ttlMs. Returns 1 when the id was free and is now reserved. */
-export const CLAIM = `
+/**
+ * KEYS: roster, claim. ARGV: peerId, ttlMs, maxPeers. Returns 1 when the id was free and is now
+ * reserved; 0 when it is taken; ${ROOM_FULL} when the roster is at maxPeers.
+ */
+export const CLAIM = `${CAPACITY}
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+if full(KEYS[1], ARGV[1], ARGV[3]) then return ${ROOM_FULL} end
 if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 1 end
 return 0
 `;

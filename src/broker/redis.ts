@@ -3,10 +3,10 @@ import Redis, { type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DirectSignal, PeerAddress, PeerInfo, PeerSession, PresenceSignal, SignalEvent } from '../events';
 import { LeaveReason, SignalKind } from '../protocol';
-import { type Broker, BrokerUnavailableError, type LeaveScope, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
+import { type Broker, BrokerUnavailableError, type LeaveScope, RoomFullError, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
 import { RedisChannels } from './redis-channels';
-import { CLAIM, JOIN, LATE, LEAVE, OPEN, RESTORE, SEND, SUPERSEDED } from './redis-scripts';
+import { CLAIM, JOIN, LATE, LEAVE, OPEN, RESTORE, ROOM_FULL, SEND, SUPERSEDED } from './redis-scripts';
 
 export interface RedisBrokerOptions {
   url: string;
@@ -14,6 +14,8 @@ export interface RedisBrokerOptions {
   roomLogEvents: number;
   retentionMs: number;
   feedLimits: FeedLimits;
+  /** Peers one roster may hold; 0: unlimited. */
+  maxPeersPerRoom?: number;
   log: Logger;
   /** How long an instance's lease lives without renewal; its peers are announced gone after that. */
   leaseMs?: number;
@@ -115,7 +117,7 @@ interface RedisCommands {
   sbJoin(...args: Array<string | number>): Promise<string | number | null>;
   sbLeave(...args: Array<string | number>): Promise<string | null>;
   sbRestore(...args: Array<string | number>): Promise<number>;
-  sbClaim(roster: string, claim: string, peer: string, ttl: number): Promise<number>;
+  sbClaim(roster: string, claim: string, peer: string, ttl: number, maxPeers: number): Promise<number>;
   sbOpen(...args: Array<string | number>): Promise<OpenReply>;
 }
 
@@ -368,10 +370,12 @@ export class RedisBroker implements Broker {
         this.newEpoch(),
         session.id,
         session.startedAtMs,
+        this.maxPeers,
       ),
     );
     if (id === LATE) throw this.late();
     if (id === SUPERSEDED) throw new SessionSupersededError('a newer session holds this peer id');
+    if (id === ROOM_FULL) throw this.full(room);
     return id !== null;
   }
 
@@ -385,7 +389,10 @@ export class RedisBroker implements Broker {
   }
 
   async claim(address: PeerAddress, ttlMs: number): Promise<boolean> {
-    const ok = await this.call(() => this.commands.sbClaim(keys.roster(address.room), keys.claim(address.room, address.peer), address.peer, ttlMs));
+    const ok = await this.call(() =>
+      this.commands.sbClaim(keys.roster(address.room), keys.claim(address.room, address.peer), address.peer, ttlMs, this.maxPeers),
+    );
+    if (ok === ROOM_FULL) throw this.full(address.room);
     return ok === 1;
   }
 
@@ -674,6 +681,14 @@ export class RedisBroker implements Broker {
   /** Until when, in Redis time, a write sent now may still run. */
   private writeDeadline(): number {
     return Math.floor(Date.now() + this.clockOffsetMs + WRITE_DEADLINE_MS);
+  }
+
+  private get maxPeers(): number {
+    return this.options.maxPeersPerRoom ?? 0;
+  }
+
+  private full(room: string): RoomFullError {
+    return new RoomFullError(`room ${room} is full (${this.maxPeers} peers)`);
   }
 
   private late(): BrokerUnavailableError {

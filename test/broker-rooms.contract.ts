@@ -1,0 +1,63 @@
+import { type Broker, RoomFullError } from '../src/broker/broker';
+import type { PeerSession } from '../src/events';
+import { LeaveReason } from '../src/protocol';
+
+/** What a room-control test needs from an engine: two brokers on one shared state (the same one for memory). */
+export interface SharedBrokers {
+  brokers: [Broker, Broker];
+  close: () => Promise<void>;
+}
+
+export interface RoomControlOptions {
+  maxPeersPerRoom: number;
+}
+
+const S: PeerSession = { id: '', startedAtMs: 0 };
+const peer = (id: string) => ({ id, name: null });
+
+/**
+ * Room capacity and the backend's room controls, run against each engine. `make` gives two brokers
+ * sharing one state: two instances on one Redis, or the one memory broker twice.
+ */
+export function roomControlContract(name: string, make: (options: RoomControlOptions) => Promise<SharedBrokers>): void {
+  describe(`Broker room control: ${name}`, () => {
+    let shared: SharedBrokers;
+    let a: Broker;
+    let b: Broker;
+    let roomNo = 0;
+    let room: string;
+
+    beforeAll(async () => {
+      shared = await make({ maxPeersPerRoom: 2 });
+      [a, b] = shared.brokers;
+    });
+    beforeEach(() => {
+      room = `control${++roomNo}`;
+    });
+    afterAll(async () => {
+      await shared.close();
+    });
+
+    it('refuses a peer past the capacity, storing nothing, and admits it once a seat is free', async () => {
+      await a.join(room, peer('p1'), S);
+      await b.join(room, peer('p2'), S);
+      await expect(a.join(room, peer('p3'), S)).rejects.toBeInstanceOf(RoomFullError);
+      await expect(b.claim({ room, peer: 'p3' }, 60_000)).rejects.toBeInstanceOf(RoomFullError);
+      expect((await a.roster(room)).map((p) => p.id)).toEqual(['p1', 'p2']);
+      // A peer already in the roster (a resume, a move to the other instance) takes no new seat.
+      expect(await b.join(room, peer('p1'), S)).toBe(false);
+      await a.leave(room, 'p2', LeaveReason.Left, 'anywhere');
+      expect(await b.join(room, peer('p3'), S)).toBe(true);
+      expect((await b.roster(room)).map((p) => p.id)).toEqual(['p1', 'p3']);
+    });
+
+    it('admits exactly one of two peers racing for the last seat on two instances', async () => {
+      await a.join(room, peer('p1'), S);
+      const outcomes = await Promise.allSettled([a.join(room, peer('x'), S), b.join(room, peer('y'), S)]);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const refused = outcomes.find((o) => o.status === 'rejected');
+      expect(refused?.status === 'rejected' && refused.reason).toBeInstanceOf(RoomFullError);
+      expect(await a.roster(room)).toHaveLength(2);
+    });
+  });
+}
