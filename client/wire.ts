@@ -31,7 +31,7 @@ export const CloseCode = {
   Forbidden: 4403,
   /** A newer connection of the same peer took over. Do not reconnect automatically. */
   Replaced: 4100,
-  /** The session ended (`leaveRoom`). Do not reconnect. */
+  /** The session ended (`leaveRoom`, or the backend removed the peer or ended the room). Do not reconnect. */
   SessionEnded: 4101,
   /** The client did not read fast enough; reconnect and resume from the last cursor. */
   SlowConsumer: 4102,
@@ -67,6 +67,8 @@ export const LeaveReason = {
   Left: 'left',
   /** The peer's last subscription ended and it did not come back within the grace period. */
   Timeout: 'timeout',
+  /** The app's backend removed the peer (`removePeer`) or ended the room (`endRoom`). */
+  Removed: 'removed',
 } as const;
 export type LeaveReason = (typeof LeaveReason)[keyof typeof LeaveReason];
 

@@ -1,6 +1,7 @@
-import { type Broker, RoomFullError } from '../src/broker/broker';
+import { type Broker, PeerRemovedError, RoomFullError } from '../src/broker/broker';
 import type { PeerSession } from '../src/events';
 import { LeaveReason } from '../src/protocol';
+import { next } from './broker.contract';
 
 /** What a room-control test needs from an engine: two brokers on one shared state (the same one for memory). */
 export interface SharedBrokers {
@@ -14,6 +15,7 @@ export interface RoomControlOptions {
 
 const S: PeerSession = { id: '', startedAtMs: 0 };
 const peer = (id: string) => ({ id, name: null });
+const BAR_MS = 60_000;
 
 /**
  * Room capacity and the backend's room controls, run against each engine. `make` gives two brokers
@@ -58,6 +60,37 @@ export function roomControlContract(name: string, make: (options: RoomControlOpt
       const refused = outcomes.find((o) => o.status === 'rejected');
       expect(refused?.status === 'rejected' && refused.reason).toBeInstanceOf(RoomFullError);
       expect(await a.roster(room)).toHaveLength(2);
+    });
+
+    it('removes a peer on another instance: its feed ends, the others see "removed", its session cannot come back', async () => {
+      const first: PeerSession = { id: 'first', startedAtMs: 1_000 };
+      await a.join(room, peer('p1'), S);
+      await b.join(room, peer('p2'), first);
+      const watcher = await a.open({ ...peer('p1'), room, session: S }, null);
+      const removed = await b.open({ ...peer('p2'), room, session: first }, null);
+      await next(watcher);
+      await next(removed);
+      expect(await a.remove(room, 'p2', BAR_MS)).toBe(true);
+      expect(await next(watcher)).toMatchObject({ kind: 'PeerDisconnected', peer: { id: 'p2' }, reason: 'removed' });
+      await expect(next(removed)).rejects.toBeInstanceOf(PeerRemovedError);
+      await expect(b.join(room, peer('p2'), first)).rejects.toBeInstanceOf(PeerRemovedError);
+      await expect(a.join(room, peer('p2'), { id: 'older', startedAtMs: 500 })).rejects.toBeInstanceOf(PeerRemovedError);
+      expect(await a.roster(room)).toEqual([peer('p1')]);
+      expect(await a.remove(room, 'p2', BAR_MS)).toBe(false);
+      // A new session of the peer id (minted after the removal) may join.
+      expect(await b.join(room, peer('p2'), { id: 'second', startedAtMs: 2_000 })).toBe(true);
+      void watcher.return();
+    });
+
+    it('lists the rooms that have peers, from either instance', async () => {
+      await a.join(room, peer('p1'), S);
+      await b.join(`${room}-b`, peer('p2'), S);
+      for (const broker of [a, b]) {
+        const rooms = await broker.listRooms();
+        expect(rooms).toEqual(expect.arrayContaining([{ id: room, peers: [peer('p1')] }, { id: `${room}-b`, peers: [peer('p2')] }]));
+      }
+      await a.leave(room, 'p1', LeaveReason.Left, 'anywhere');
+      expect((await b.listRooms()).map((r) => r.id)).not.toContain(room);
     });
   });
 }

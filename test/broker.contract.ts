@@ -9,7 +9,7 @@ export interface BrokerLimits {
 }
 
 /** Takes the next event of a feed, failing after a bound instead of hanging. */
-async function next(feed: Feed): Promise<SignalEvent> {
+export async function next(feed: Feed): Promise<SignalEvent> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error('no event')), EVENT_TIMEOUT_MS);

@@ -5,6 +5,7 @@ import './signals';
 import './rooms';
 import './ice';
 import './polling';
+import './admin';
 
 /** The whole public contract, built once; printed to schema/schema.graphql by `npm run schema:print`. */
 export const schema: GraphQLSchema = builder.toSchema();

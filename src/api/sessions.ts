@@ -1,11 +1,12 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { isServerApiKey } from '../auth/api-key';
 import { refusal, unauthenticated } from '../errors';
 import { validateId, validateName } from '../limits/validation';
 import { ErrorCode, GUEST_CLAIM_MS } from '../protocol';
 import { brokered } from './broker-call';
 import { limited } from './limited';
 import { builder, PeerRef } from './builder';
-import { type GatewayContext, requireIdentity } from './context';
+import { requireIdentity } from './context';
 
 interface SessionShape {
   token: string;
@@ -24,14 +25,6 @@ const SessionRef = builder.objectRef<SessionShape>('Session').implement({
   }),
 });
 
-function hasApiKey(ctx: GatewayContext): boolean {
-  const expected = ctx.core.config.apiKey;
-  if (expected === undefined || ctx.apiKey === null) return false;
-  const a = Buffer.from(ctx.apiKey);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 builder.mutationField('createSession', (t) =>
   t.field({
     type: SessionRef,
@@ -44,7 +37,7 @@ builder.mutationField('createSession', (t) =>
       name: t.arg.string(),
     },
     resolve: async (_root, args, ctx) => {
-      const trusted = hasApiKey(ctx);
+      const trusted = isServerApiKey(ctx.core.config.apiKey, ctx.apiKey);
       if (!trusted && !ctx.core.config.guestSessions) {
         throw refusal(ErrorCode.Forbidden, 'guest sessions are off: send the server API key as x-api-key');
       }

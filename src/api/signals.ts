@@ -43,7 +43,7 @@ builder.objectRef<EventOf<'PeerDisconnected'>>(SignalKind.PeerDisconnected).impl
   interfaces: [SignalRef],
   fields: (t) => ({
     peer: t.expose('peer', { type: PeerRef }),
-    reason: t.exposeString('reason', { description: 'left (leaveRoom) or timeout (connection lost past the grace period).' }),
+    reason: t.exposeString('reason', { description: 'left (leaveRoom), timeout (connection lost past the grace period) or removed (by the backend: removePeer, endRoom).' }),
   }),
 });
 

@@ -33,6 +33,14 @@ export interface Broker {
   leave(room: string, peerId: string, reason: LeaveReason, scope: LeaveScope): Promise<boolean>;
   /** The peers in a room's roster, in join order. */
   roster(room: string): Promise<PeerInfo[]>;
+  /** Every room with a peer in its roster, by id (the backend's `rooms`; not for hot paths). */
+  listRooms(): Promise<RoomRoster[]>;
+  /**
+   * The backend removes a peer: it leaves with reason `removed`, its live subscriptions on every
+   * instance end with {@link PeerRemovedError}, and the session that held the peer id cannot join
+   * the room again for `barMs` (a newer session can). False when the peer was not in the roster.
+   */
+  remove(room: string, peerId: string, barMs: number): Promise<boolean>;
   /**
    * Reserves a peer id for a new guest session for `ttlMs`; false when the id is in the roster or
    * reserved by another session. Throws {@link RoomFullError} when the roster is at `maxPeersPerRoom`.
@@ -51,6 +59,12 @@ export interface Broker {
   /** True while the broker can accept and deliver events. */
   ready(): boolean;
   close(): Promise<void>;
+}
+
+/** A room as the backend sees it. */
+export interface RoomRoster {
+  id: string;
+  peers: PeerInfo[];
 }
 
 export type SendResult = Delivery | 'sender-not-joined' | 'recipient-not-found';
@@ -82,6 +96,11 @@ export class SessionSupersededError extends Error {
 /** Thrown when a join (or a guest's claim) would take a room past its capacity; nothing was stored. */
 export class RoomFullError extends Error {
   override name = 'RoomFullError';
+}
+
+/** Thrown when the peer was removed by the backend: its subscriptions end, and its session may not join again. */
+export class PeerRemovedError extends Error {
+  override name = 'PeerRemovedError';
 }
 
 /** Whether session `a` may take a peer id over from session `b` (docs/security.md, "Session identity"). */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Delivery, DirectSignal, PeerAddress, PeerInfo, PeerSession, PresenceSignal, SignalEvent } from '../events';
-import { type LeaveReason, SignalKind } from '../protocol';
-import { type Broker, isNewerSession, type LeaveScope, RoomFullError, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
+import { LeaveReason, SignalKind } from '../protocol';
+import { type Broker, isNewerSession, type LeaveScope, PeerRemovedError, RoomFullError, type RoomRoster, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
 
 export interface MemoryBrokerOptions {
@@ -132,6 +132,8 @@ export class MemoryBroker implements Broker {
   private readonly rooms = new Map<string, Room>();
   private readonly mailboxes = new Map<string, Mailbox>();
   private readonly claims = new Map<string, number>();
+  /** Sessions the backend removed, by `room/peer`, and until when they may not join again. */
+  private readonly removed = new Map<string, { session: PeerSession; until: number }>();
   private readonly boot = randomBytes(4).readUInt32BE(0).toString(36);
   private epochs = 0;
   private order = 0;
@@ -173,6 +175,8 @@ export class MemoryBroker implements Broker {
   }
 
   async join(roomId: string, peer: PeerInfo, session: PeerSession): Promise<boolean> {
+    const bar = this.removed.get(`${roomId}/${peer.id}`);
+    if (bar && bar.until > this.now() && !isNewerSession(session, bar.session)) throw new PeerRemovedError('the backend removed this session from the room');
     if (!this.rooms.get(roomId)?.roster.has(peer.id)) this.checkCapacity(roomId);
     const room = this.room(roomId);
     this.ownMailbox(roomId, peer.id, session);
@@ -199,6 +203,19 @@ export class MemoryBroker implements Broker {
 
   async roster(roomId: string): Promise<PeerInfo[]> {
     return [...(this.rooms.get(roomId)?.roster.values() ?? [])];
+  }
+
+  async listRooms(): Promise<RoomRoster[]> {
+    return [...this.rooms].filter(([, room]) => room.roster.size > 0).map(([id, room]) => ({ id, peers: [...room.roster.values()] }));
+  }
+
+  async remove(roomId: string, peerId: string, barMs: number): Promise<boolean> {
+    const key = `${roomId}/${peerId}`;
+    const mailbox = this.mailboxes.get(key);
+    if (!(await this.leave(roomId, peerId, LeaveReason.Removed, 'anywhere'))) return false;
+    if (mailbox?.session) this.removed.set(key, { session: mailbox.session, until: this.now() + barMs });
+    for (const sub of mailbox?.subscribers ?? []) sub.feed.fail(new PeerRemovedError('the backend removed this peer from the room'));
+    return true;
   }
 
   async claim(address: PeerAddress, ttlMs: number): Promise<boolean> {
@@ -356,5 +373,6 @@ export class MemoryBroker implements Broker {
       if (room.roster.size === 0 && room.log.entries.length === 0 && room.subscribers.size === 0) this.rooms.delete(roomId);
     }
     for (const [key, expiresAt] of this.claims) if (expiresAt <= now) this.claims.delete(key);
+    for (const [key, bar] of this.removed) if (bar.until <= now) this.removed.delete(key);
   }
 }

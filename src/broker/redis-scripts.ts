@@ -115,6 +115,9 @@ export const SUPERSEDED = -2;
 /** The roster holds the room's capacity already (ARGV maxPeers > 0); nothing was stored. */
 export const ROOM_FULL = -3;
 
+/** The session asking to join was removed from the room by the backend (see LEAVE's barMs). */
+export const REMOVED = -4;
+
 /** A peer not in the roster may join only while the roster is under `max` (0: no limit). */
 const CAPACITY = `
 local function full(roster, peer, max)
@@ -159,17 +162,23 @@ return append(KEYS[2], KEYS[3], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], 'm
 `;
 
 /**
- * KEYS: roster, log, mailbox, owner index, seq, meta, roomEpoch. ARGV: peerId, rosterEntry, event,
+ * KEYS: roster, log, mailbox, owner index, seq, meta, roomEpoch, removed. ARGV: peerId, rosterEntry, event,
  * maxlen, ttlMs, roomChannel, peerChannel, owner, indexMember, indexPrefix, deadlineMs,
  * epochCandidate, sid, sessionStartMs, maxPeers (0: unlimited).
  * Returns the PeerConnected entry id; nil when the peer was already in the roster (then its owner
  * moves to this instance and the previous owner is told on the peer's channel); ${LATE} past the
  * deadline; ${SUPERSEDED} when a newer session holds the peer id; ${ROOM_FULL} when a new peer would
  * take the roster past maxPeers (checked and added in this one step: no two instances both admit the
- * last seat).
+ * last seat); ${REMOVED} when the backend removed this session (`removed` holds `<sid>:<start ms>`)
+ * and it is not a newer one.
  */
 export const JOIN = `${NOW_MS}${APPEND}${EPOCHS}${SESSION}${CAPACITY}
 if now > tonumber(ARGV[11]) then return ${LATE} end
+local bar = redis.call('GET', KEYS[8])
+if bar then
+  local sid, start = string.match(bar, '^(.*):(%d+)$')
+  if sid == ARGV[13] or tonumber(ARGV[14]) <= tonumber(start) then return ${REMOVED} end
+end
 if full(KEYS[1], ARGV[1], ARGV[15]) then return ${ROOM_FULL} end
 local session = claimSession(KEYS[6], KEYS[3], ARGV[13], ARGV[14], ARGV[12], true, ARGV[7])
 if session == 'superseded' then return ${SUPERSEDED} end
@@ -196,10 +205,12 @@ return append(KEYS[2], KEYS[5], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], 'r
 `;
 
 /**
- * KEYS: roster, log, mailbox, seq, meta, roomEpoch. ARGV: peerId, reason, requiredOwner ('' for any),
- * maxlen, ttlMs, roomChannel, indexMember, indexPrefix, epochCandidate.
+ * KEYS: roster, log, mailbox, seq, meta, roomEpoch, removed. ARGV: peerId, reason, requiredOwner ('' for any),
+ * maxlen, ttlMs, roomChannel, indexMember, indexPrefix, epochCandidate, barMs, peerChannel.
  * Returns the PeerDisconnected entry id, or nil. The mailbox (and its meta) expire after the
- * retention; the room's log, sequence and epoch too once the roster is empty.
+ * retention; the room's log, sequence and epoch too once the roster is empty. With barMs > 0 (the
+ * backend removed the peer) the session that owns the peer id may not join again for barMs, and the
+ * peer's live subscribers, on whichever instance, are told to end.
  */
 export const LEAVE = `${NOW_MS}${APPEND}${EPOCHS}
 local current = redis.call('HGET', KEYS[1], ARGV[1])
@@ -210,6 +221,11 @@ redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('SREM', ARGV[8] .. entry.o, ARGV[7])
 local event = cjson.encode({ kind = 'PeerDisconnected', peer = { id = entry.id, name = entry.name }, reason = ARGV[2] })
 local id = append(KEYS[2], KEYS[4], event, ARGV[4], tonumber(ARGV[5]), ARGV[6], 'r', roomEpoch(KEYS[6], ARGV[9]), '')
+if tonumber(ARGV[10]) > 0 then
+  local owner = redis.call('HMGET', KEYS[5], 's', 't')
+  if owner[1] then redis.call('SET', KEYS[7], owner[1] .. ':' .. owner[2], 'PX', ARGV[10]) end
+  redis.call('PUBLISH', ARGV[11], '{"k":"removed"}')
+end
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
 redis.call('PEXPIRE', KEYS[5], ARGV[5])
 if redis.call('HLEN', KEYS[1]) == 0 then

@@ -3,10 +3,10 @@ import Redis, { type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DirectSignal, PeerAddress, PeerInfo, PeerSession, PresenceSignal, SignalEvent } from '../events';
 import { LeaveReason, SignalKind } from '../protocol';
-import { type Broker, BrokerUnavailableError, type LeaveScope, RoomFullError, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
+import { type Broker, BrokerUnavailableError, type LeaveScope, PeerRemovedError, RoomFullError, type RoomRoster, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
 import { RedisChannels } from './redis-channels';
-import { CLAIM, JOIN, LATE, LEAVE, OPEN, RESTORE, ROOM_FULL, SEND, SUPERSEDED } from './redis-scripts';
+import { CLAIM, JOIN, LATE, LEAVE, OPEN, REMOVED, RESTORE, ROOM_FULL, SEND, SUPERSEDED } from './redis-scripts';
 
 export interface RedisBrokerOptions {
   url: string;
@@ -41,6 +41,8 @@ const DEFAULT_LEASE_MS = 8_000;
 const CATCH_UP_RETRY_MS = 250;
 /** …this many times (about 10 s) before the subscription is ended instead. */
 const CATCH_UP_RETRIES = 40;
+/** Keys looked at per SCAN step when the backend lists rooms. */
+const ROSTER_SCAN_COUNT = 1_000;
 /** How long a surviving instance holds the right to clean up one dead instance's peers. */
 const REAP_LOCK_MS = 30_000;
 
@@ -63,12 +65,18 @@ const keys = {
   /** The room log's epoch; lives as long as the log. */
   roomEpoch: (room: string) => `${KEY_PREFIX}{${room}}:epoch`,
   claim: (room: string, peer: string) => `${KEY_PREFIX}{${room}}:claim:${peer}`,
+  /** `<sid>:<start ms>` of a session the backend removed; expires when it may join again. */
+  removed: (room: string, peer: string) => `${KEY_PREFIX}{${room}}:rm:${peer}`,
   roomChannel: (room: string) => `${KEY_PREFIX}{${room}}:room`,
   peerChannel: (room: string, peer: string) => `${KEY_PREFIX}{${room}}:peer:${peer}`,
   lease: (instance: string) => `${KEY_PREFIX}lease:${instance}`,
   reap: (instance: string) => `${KEY_PREFIX}reap:${instance}`,
   index: (instance: string) => `${INDEX_PREFIX}${instance}`,
 };
+
+/** A roster key is ROSTER_PREFIX + room + ROSTER_SUFFIX (room ids hold no glob characters). */
+const ROSTER_PREFIX = keys.roster('').slice(0, keys.roster('').indexOf('}'));
+const ROSTER_SUFFIX = keys.roster('').slice(ROSTER_PREFIX.length);
 
 const indexMember = (room: string, peer: string) => `${room}\n${peer}`;
 
@@ -106,7 +114,8 @@ type OpenReply =
 type Published =
   | { i: string; q: number; s: 'm' | 'r'; p: string; u?: string; t?: string | undefined; e: DirectSignal | PresenceSignal }
   | { k: 'moved'; o: string }
-  | { k: 'session'; u: string };
+  | { k: 'session'; u: string }
+  | { k: 'removed' };
 type StreamMessage = Extract<Published, { i: string }>;
 
 /** Opening for a client's cursor, or catching a live subscriber up after a reconnect (see OPEN). */
@@ -259,8 +268,8 @@ export class RedisBroker implements Broker {
     this.commands = new Redis(options.url, base) as Redis & RedisCommands;
     this.subscriberConnection = new Redis(options.url, { ...base, enableReadyCheck: false });
     this.commands.defineCommand('sbSend', { numberOfKeys: 5, lua: SEND });
-    this.commands.defineCommand('sbJoin', { numberOfKeys: 7, lua: JOIN });
-    this.commands.defineCommand('sbLeave', { numberOfKeys: 6, lua: LEAVE });
+    this.commands.defineCommand('sbJoin', { numberOfKeys: 8, lua: JOIN });
+    this.commands.defineCommand('sbLeave', { numberOfKeys: 7, lua: LEAVE });
     this.commands.defineCommand('sbRestore', { numberOfKeys: 3, lua: RESTORE });
     this.commands.defineCommand('sbClaim', { numberOfKeys: 2, lua: CLAIM });
     this.commands.defineCommand('sbOpen', { numberOfKeys: 5, lua: OPEN });
@@ -356,6 +365,7 @@ export class RedisBroker implements Broker {
         keys.seq(room),
         keys.mailboxMeta(room, peer.id),
         keys.roomEpoch(room),
+        keys.removed(room, peer.id),
         peer.id,
         JSON.stringify(entry),
         JSON.stringify(event),
@@ -376,11 +386,30 @@ export class RedisBroker implements Broker {
     if (id === LATE) throw this.late();
     if (id === SUPERSEDED) throw new SessionSupersededError('a newer session holds this peer id');
     if (id === ROOM_FULL) throw this.full(room);
+    if (id === REMOVED) throw new PeerRemovedError('the backend removed this session from the room');
     return id !== null;
   }
 
   async leave(room: string, peerId: string, reason: LeaveReason, scope: LeaveScope): Promise<boolean> {
     return this.leaveOwnedBy(room, peerId, reason, scope === 'if-mine' ? this.instanceId : '');
+  }
+
+  async remove(room: string, peerId: string, barMs: number): Promise<boolean> {
+    return this.leaveOwnedBy(room, peerId, LeaveReason.Removed, '', barMs);
+  }
+
+  /** SCANs for rosters (an empty roster is no key): O(keys in Redis), for the backend's occasional look. */
+  async listRooms(): Promise<RoomRoster[]> {
+    const pattern = keys.roster('*');
+    const found = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.call(() => this.commands.scan(cursor, 'MATCH', pattern, 'COUNT', ROSTER_SCAN_COUNT));
+      cursor = next;
+      for (const key of batch) found.add(key.slice(ROSTER_PREFIX.length, key.length - ROSTER_SUFFIX.length));
+    } while (cursor !== '0');
+    const rooms = await Promise.all([...found].sort().map(async (id) => ({ id, peers: await this.roster(id) })));
+    return rooms.filter((room) => room.peers.length > 0);
   }
 
   async roster(room: string): Promise<PeerInfo[]> {
@@ -491,7 +520,9 @@ export class RedisBroker implements Broker {
 
   private onMessage(sub: RedisSubscriber, message: Published): void {
     if ('k' in message) {
-      if (message.k === 'session') {
+      if (message.k === 'removed') {
+        sub.feed.fail(new PeerRemovedError('the backend removed this peer from the room'));
+      } else if (message.k === 'session') {
         if (message.u !== sub.self.session.id) sub.feed.fail(new SessionSupersededError('a newer session holds this peer id'));
       } else if (message.o !== this.instanceId) {
         this.movedHandler({ room: sub.self.room, peer: sub.self.id });
@@ -577,7 +608,7 @@ export class RedisBroker implements Broker {
     await this.subscriberConnection.subscribe(...channels).catch((error: unknown) => this.options.log.warn({ err: error }, 'resubscribe failed'));
   }
 
-  private async leaveOwnedBy(room: string, peerId: string, reason: LeaveReason, owner: string): Promise<boolean> {
+  private async leaveOwnedBy(room: string, peerId: string, reason: LeaveReason, owner: string, barMs = 0): Promise<boolean> {
     const id = await this.call(() =>
       this.commands.sbLeave(
         keys.roster(room),
@@ -586,6 +617,7 @@ export class RedisBroker implements Broker {
         keys.seq(room),
         keys.mailboxMeta(room, peerId),
         keys.roomEpoch(room),
+        keys.removed(room, peerId),
         peerId,
         reason,
         owner,
@@ -595,6 +627,8 @@ export class RedisBroker implements Broker {
         indexMember(room, peerId),
         INDEX_PREFIX,
         this.newEpoch(),
+        barMs,
+        keys.peerChannel(room, peerId),
       ),
     );
     return id !== null;

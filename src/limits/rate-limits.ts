@@ -5,9 +5,11 @@ import { refusal } from '../errors';
 import { ErrorCode, RATE_LIMIT_WINDOW_S, SignalKind } from '../protocol';
 
 /** The limits, by what they protect. */
-export type LimitName = 'sdp' | 'ice' | 'sessions';
+export type LimitName = 'sdp' | 'ice' | 'sessions' | 'apiKey';
 
 const SESSION_WINDOW_S = 60;
+/** Wrong `x-api-key`s one IP may present per minute before it is refused for rate: the key cannot be guessed online. */
+const API_KEY_FAILURES_PER_MIN = 20;
 
 /**
  * Per-peer and per-IP rate limits. With Redis they are shared by every instance (keys under
@@ -30,6 +32,7 @@ export class RateLimits {
     make('sdp', config.rateLimitSdpPerS * RATE_LIMIT_WINDOW_S, RATE_LIMIT_WINDOW_S);
     make('ice', config.rateLimitIcePerS * RATE_LIMIT_WINDOW_S, RATE_LIMIT_WINDOW_S);
     make('sessions', config.rateLimitSessionsPerMin, SESSION_WINDOW_S);
+    make('apiKey', API_KEY_FAILURES_PER_MIN, SESSION_WINDOW_S);
   }
 
   /** Which limit a signal counts against. */

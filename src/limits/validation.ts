@@ -33,7 +33,7 @@ const FORMAT_CHARS = /\p{Cf}/u;
 
 const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
 
-export function validateId(kind: 'room' | 'peerId' | 'to', value: string): string {
+export function validateId(kind: 'room' | 'peerId' | 'to' | 'id', value: string): string {
   if (!ID_PATTERN.test(value)) {
     throw refusal(ErrorCode.BadUserInput, `${kind} must match ${ID_PATTERN.source}`, { field: kind });
   }

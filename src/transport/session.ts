@@ -1,5 +1,5 @@
 import type { GraphQLError, OperationTypeNode } from 'graphql';
-import { SessionSupersededError } from '../broker/broker';
+import { PeerRemovedError, SessionSupersededError } from '../broker/broker';
 import { type Feed, SlowConsumerError } from '../broker/feed';
 import type { Identity } from '../auth/tokens';
 import { refusal } from '../errors';
@@ -80,7 +80,8 @@ export class WsSession {
 
   /**
    * On WebSocket the socket is the peer's connection; a feed that fell too far behind closes it 4102,
-   * one ended because a newer session took the peer id closes it 4100 (see GatewayContext.adoptFeed).
+   * one ended because a newer session took the peer id closes it 4100, one whose peer the backend
+   * removed closes it 4101 (see GatewayContext.adoptFeed).
    */
   readonly adoptFeed = (feed: Feed): void => {
     feed.onClose(() => {
@@ -88,6 +89,8 @@ export class WsSession {
         this.connections.close(this.handle, CloseCode.SlowConsumer, 'slow consumer: resume from your last cursor');
       } else if (feed.endedBy instanceof SessionSupersededError) {
         this.connections.close(this.handle, CloseCode.Replaced, 'a newer session holds this peer id');
+      } else if (feed.endedBy instanceof PeerRemovedError) {
+        this.connections.close(this.handle, CloseCode.SessionEnded, 'session ended: removed by the backend');
       }
     });
   };
