@@ -14,6 +14,7 @@ import {
   RefreshSessionDocument,
   SendAnswerDocument,
   SendIceCandidateDocument,
+  SendMessageDocument,
   SendOfferDocument,
   SignalsDocument,
 } from './generated/graphql';
@@ -32,6 +33,8 @@ export const SEND_OFFER = print(SendOfferDocument);
 export const SEND_ANSWER = print(SendAnswerDocument);
 /** `sendIceCandidate(to, candidate)` (`candidate: ""` is end-of-candidates). */
 export const SEND_ICE_CANDIDATE = print(SendIceCandidateDocument);
+/** `sendMessage(to, data)`: an app message to one peer, or (without `to`) to every other peer of the room. */
+export const SEND_MESSAGE = print(SendMessageDocument);
 /** `leaveRoom`: others see PeerDisconnected at once. */
 export const LEAVE_ROOM = print(LeaveRoomDocument);
 /** `me`: this peer. */

@@ -24,7 +24,7 @@ import {
 } from './protocol';
 import { createSignalingClient, type ClientState, type SignalingClient } from './signaling-client';
 import { type ConnectionState, ConnectionStateMachine, type StateChange } from './state';
-import type { IceServer, Peer } from './types';
+import type { Delivery, IceServer, Peer } from './types';
 
 /**
  * What `broadcast` and `send` carry: any JSON value (a string is the simplest). It crosses as its JSON
@@ -109,6 +109,8 @@ export interface RoomEvents<PC extends RoomConnection = DefaultPeerConnection> {
   track: { readonly peer: RoomPeer<PC>; readonly track: TrackOf<PC>; readonly streams: ReadonlyArray<StreamOf<PC>> };
   /** A message from a peer, parsed (see {@link RoomData}). */
   data: { readonly from: string; readonly data: RoomData };
+  /** An app message from a peer through the gateway ({@link Room.message}): `broadcast` when it went to the whole room. */
+  message: { readonly from: string; readonly data: string; readonly broadcast: boolean };
   /** The room's state changed. */
   state: StateChange<RoomState>;
   /** Something went wrong that the room could not hide; it keeps going unless `state` says `failed`. */
@@ -228,6 +230,19 @@ export class Room<PC extends RoomConnection = DefaultPeerConnection> extends Typ
     this.deliver(link, encode(data));
   }
 
+  /**
+   * Sends an app message through the gateway, no data channel needed (so it works before one is
+   * open): to the peer `to`, or without `to` to every other peer of the room, who get a `message`
+   * event. Ordered and resumed like the signaling itself. `data` is text of at most 16 KiB without
+   * control characters; the gateway rate-limits it per peer (`RATE_LIMITED`).
+   * @returns the gateway's receipt
+   */
+  message(data: string, to?: string): Promise<Delivery> {
+    const client = this.client;
+    if (!client) return Promise.reject(new SignalingError(ClientErrorCode.Closed, 'the room is not connected to the gateway'));
+    return client.sendMessage(data, to);
+  }
+
   /** Sends `stream`'s tracks to every peer, now and to those who join later. */
   publish(stream: StreamOf<PC>): void {
     if (this.published.has(stream)) return;
@@ -320,6 +335,7 @@ export class Room<PC extends RoomConnection = DefaultPeerConnection> extends Typ
       }),
     );
     client.on('peer-connected', ({ peer }) => mine(() => void this.open(client, peer, 'answer')));
+    client.on('message', ({ from, data, broadcast }) => mine(() => this.emit('message', { from, data, broadcast })));
     client.on('offer', ({ from }) => mine(() => void this.open(client, client.peers.find((peer) => peer.id === from) ?? { id: from, name: null }, 'answer')));
     await client.ready();
     await calls;
@@ -400,7 +416,7 @@ export class Room<PC extends RoomConnection = DefaultPeerConnection> extends Typ
     channel.addEventListener('open', () => {
       for (const text of link.outbox.splice(0)) channel.send(text);
     });
-    channel.addEventListener('message', (event) => this.message(link, event));
+    channel.addEventListener('message', (event) => this.channelMessage(link, event));
     for (const stream of this.published) this.sendStream(link, stream);
   }
 
@@ -422,7 +438,7 @@ export class Room<PC extends RoomConnection = DefaultPeerConnection> extends Typ
     link.outbox.push(text);
   }
 
-  private message(link: PeerLink<PC>, event: unknown): void {
+  private channelMessage(link: PeerLink<PC>, event: unknown): void {
     const raw = typeof event === 'object' && event !== null && 'data' in event ? event.data : undefined;
     if (typeof raw !== 'string') return this.report(new SignalingError(ClientErrorCode.BadResponse, `${link.peer.id} sent a binary message; room messages are JSON text`));
     this.emit('data', { from: link.peer.id, data: decode(raw) });

@@ -13,6 +13,7 @@ import {
   RefreshSessionDocument,
   SendAnswerDocument,
   SendIceCandidateDocument,
+  SendMessageDocument,
   SendOfferDocument,
 } from './generated/graphql';
 import { type Link, type LinkEnd, openLink, type Transport, type WebSocketConstructor } from './links';
@@ -70,11 +71,13 @@ export interface SignalingEvents {
   welcome: SignalOf<'Welcome'>;
   /** A peer joined the room (or came back after its grace ended). */
   'peer-connected': SignalOf<'PeerConnected'>;
-  /** A peer left the room: `reason` is `left`, `timeout` or `replaced`. */
+  /** A peer left the room: `reason` is `left`, `timeout` or `removed` (by the app's backend). */
   'peer-disconnected': SignalOf<'PeerDisconnected'>;
   offer: SignalOf<'Offer'>;
   answer: SignalOf<'Answer'>;
   'ice-candidate': SignalOf<'IceCandidate'>;
+  /** An app message from another peer ({@link SignalingClient.sendMessage}): `broadcast` when it went to the whole room. */
+  message: SignalOf<'Message'>;
   /** The gateway connection moved to another state. */
   state: StateChange<ClientState>;
   /** The token was refreshed: store it if you keep tokens across page loads. */
@@ -200,6 +203,17 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     return this.send(SendIceCandidateDocument, { to, candidate, idempotencyKey: idempotencyKey() }).then((data) => data.sendIceCandidate);
   }
 
+  /**
+   * Sends an app message through the gateway (no data channel needed): to the peer `to`, or without
+   * `to` to every other peer of the room. They get it as a `message` event, in order with everything
+   * else, also after a reconnect. `data` is at most `MAX_MESSAGE_BYTES` (16 KiB) of text without
+   * control characters (tab, line feed and carriage return are fine); sends are rate-limited per peer.
+   * Retried like the other sends, without being delivered twice.
+   */
+  sendMessage(data: string, to?: string): Promise<Delivery> {
+    return this.send(SendMessageDocument, { data, ...(to === undefined ? {} : { to }), idempotencyKey: idempotencyKey() }).then((result) => result.sendMessage);
+  }
+
   /** STUN/TURN servers, ready for `new RTCPeerConnection({ iceServers })` (TURN credentials are short-lived: ask per call). */
   iceServers(): Promise<IceServer[]> {
     return this.send(IceServersDocument, {}).then((data) =>
@@ -310,6 +324,8 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
       case 'IceCandidate':
         this.route(signal);
         return this.emit('ice-candidate', signal);
+      case 'Message':
+        return this.emit('message', signal);
     }
   }
 

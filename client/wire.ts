@@ -58,6 +58,8 @@ export const SignalKind = {
   Offer: 'Offer',
   Answer: 'Answer',
   IceCandidate: 'IceCandidate',
+  /** An app message (`sendMessage`) to one peer or, broadcast, to every other peer of the room. */
+  Message: 'Message',
 } as const;
 export type SignalKind = (typeof SignalKind)[keyof typeof SignalKind];
 
@@ -82,6 +84,8 @@ export const MAX_SDP_MID_CHARS = 64;
 export const MAX_USERNAME_FRAGMENT_CHARS = 256;
 export const MAX_SDP_MLINE_INDEX = 1023;
 export const MAX_WS_PAYLOAD_BYTES = 128 * 1024;
+/** An app message's `data`, UTF-8 bytes. */
+export const MAX_MESSAGE_BYTES = 16 * 1024;
 
 export const MAX_POLL_WAIT_MS = 30_000;
 /** Longest `after` cursor accepted; real ones are far shorter. */

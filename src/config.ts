@@ -48,6 +48,8 @@ export interface Config {
   httpRequestTimeoutMs: number;
   rateLimitSdpPerS: number;
   rateLimitIcePerS: number;
+  /** App messages (`sendMessage`) per peer per second; 0: off. */
+  rateLimitMessagesPerS: number;
   maxConnectionsPerIp: number;
   rateLimitSessionsPerMin: number;
   /** Peers one room's roster may hold (0: unlimited); past it joins and guest sessions get ROOM_FULL. */
@@ -126,6 +128,7 @@ export const VARIABLES: readonly Variable[] = [
   },
   { name: 'RATE_LIMIT_SDP_PER_S', default: '5', meaning: 'offers+answers per peer per second (0: off)' },
   { name: 'RATE_LIMIT_ICE_PER_S', default: '50', meaning: 'ICE candidates per peer per second (0: off)' },
+  { name: 'RATE_LIMIT_MESSAGES_PER_S', default: '10', meaning: 'app messages (sendMessage) per peer per second (0: off)' },
   { name: 'MAX_CONNECTIONS_PER_IP', default: '200', meaning: 'concurrent WebSocket connections per IP (0: off)' },
   { name: 'RATE_LIMIT_SESSIONS_PER_MIN', default: '60', meaning: 'guest sessions per IP per minute (0: off)' },
   { name: 'MAX_PEERS_PER_ROOM', default: '0', meaning: 'peers one room may hold; a peer past it gets ROOM_FULL (0: unlimited)' },
@@ -214,6 +217,7 @@ const envSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: count(DEFAULT_HTTP_REQUEST_TIMEOUT_MS, MAX_SLOW_CLIENT_DEADLINE_MS),
   RATE_LIMIT_SDP_PER_S: count(5),
   RATE_LIMIT_ICE_PER_S: count(50),
+  RATE_LIMIT_MESSAGES_PER_S: count(10),
   MAX_CONNECTIONS_PER_IP: count(200),
   RATE_LIMIT_SESSIONS_PER_MIN: count(60),
   MAX_PEERS_PER_ROOM: count(0),
@@ -313,6 +317,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     rateLimitSdpPerS: e.RATE_LIMIT_SDP_PER_S,
     rateLimitIcePerS: e.RATE_LIMIT_ICE_PER_S,
+    rateLimitMessagesPerS: e.RATE_LIMIT_MESSAGES_PER_S,
     maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     rateLimitSessionsPerMin: e.RATE_LIMIT_SESSIONS_PER_MIN,
     maxPeersPerRoom: e.MAX_PEERS_PER_ROOM,

@@ -1,4 +1,4 @@
-import type { LeaveReason, SignalKind } from './protocol';
+import { type LeaveReason, SignalKind } from './protocol';
 
 /** A peer as others see it. */
 export interface PeerInfo {
@@ -23,12 +23,29 @@ export interface IceCandidateData {
 export type DirectSignal =
   | { kind: typeof SignalKind.Offer; from: string; to: string; sdp: string }
   | { kind: typeof SignalKind.Answer; from: string; to: string; sdp: string }
-  | { kind: typeof SignalKind.IceCandidate; from: string; to: string; candidate: IceCandidateData };
+  | { kind: typeof SignalKind.IceCandidate; from: string; to: string; candidate: IceCandidateData }
+  | { kind: typeof SignalKind.Message; from: string; to: string; data: string };
+
+/** An app message to every other peer of the room: stored once in the room log, like presence. */
+export interface BroadcastMessage {
+  kind: typeof SignalKind.Message;
+  from: string;
+  to: null;
+  data: string;
+}
 
 /** Stored once per room and fanned out to every member but the one it is about. */
 export type PresenceSignal =
   | { kind: typeof SignalKind.PeerConnected; peer: PeerInfo }
   | { kind: typeof SignalKind.PeerDisconnected; peer: PeerInfo; reason: LeaveReason };
+
+/** What a room log holds: stored once, fanned out to every member but the peer it is about (or from). */
+export type RoomSignal = PresenceSignal | BroadcastMessage;
+
+/** The peer a room-log entry is about, or sent by: its own stream skips the entry. */
+export function subjectOf(signal: RoomSignal): string {
+  return signal.kind === SignalKind.Message ? signal.from : signal.peer.id;
+}
 
 export interface WelcomeSignal {
   kind: typeof SignalKind.Welcome;
@@ -56,7 +73,7 @@ export interface Traced {
 }
 
 /** Everything `signals` and `pollSignals` deliver. */
-export type SignalEvent = (DirectSignal | PresenceSignal | WelcomeSignal) & Stamped & Traced;
+export type SignalEvent = (DirectSignal | RoomSignal | WelcomeSignal) & Stamped & Traced;
 
 /** The sender's receipt for an accepted signal. */
 export interface Delivery {

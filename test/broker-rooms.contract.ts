@@ -1,6 +1,6 @@
 import { type Broker, PeerRemovedError, RoomFullError } from '../src/broker/broker';
 import type { PeerSession } from '../src/events';
-import { LeaveReason } from '../src/protocol';
+import { LeaveReason, SignalKind } from '../src/protocol';
 import { next } from './broker.contract';
 
 /** What a room-control test needs from an engine: two brokers on one shared state (the same one for memory). */
@@ -80,6 +80,30 @@ export function roomControlContract(name: string, make: (options: RoomControlOpt
       // A new session of the peer id (minted after the removal) may join.
       expect(await b.join(room, peer('p2'), { id: 'second', startedAtMs: 2_000 })).toBe(true);
       void watcher.return();
+    });
+
+    it('broadcasts an app message once to every other member, on both instances, replayed from a cursor', async () => {
+      await a.join(room, peer('p1'), S);
+      await b.join(room, peer('p2'), S);
+      const sender = await a.open({ ...peer('p1'), room, session: S }, null);
+      const reader = await b.open({ ...peer('p2'), room, session: S }, null);
+      await next(sender);
+      const welcome = await next(reader);
+      const message = { kind: SignalKind.Message, from: 'p1', to: null, data: 'hi' } as const;
+      const keyed = { session: S, idempotencyKey: 'm1', traceparent: null };
+      const receipt = await a.broadcast(room, message, keyed);
+      expect(await b.broadcast(room, message, keyed)).toEqual(receipt);
+      expect(await next(reader)).toMatchObject({ kind: 'Message', from: 'p1', to: null, data: 'hi' });
+      expect(await a.broadcast(room, { ...message, from: 'ghost' }, keyed)).toBe('sender-not-joined');
+      await b.broadcast(room, { ...message, from: 'p2', data: 'back' }, { ...keyed, idempotencyKey: null });
+      // The sender reads the other's message, never its own.
+      expect(await next(sender)).toMatchObject({ kind: 'Message', from: 'p2', data: 'back' });
+      void reader.return();
+      const replay = await a.open({ ...peer('p2'), room, session: S }, welcome.cursor);
+      expect(await next(replay)).toMatchObject({ kind: 'Welcome', resumed: true });
+      expect(await next(replay)).toMatchObject({ kind: 'Message', from: 'p1', data: 'hi' });
+      void replay.return();
+      void sender.return();
     });
 
     it('lists the rooms that have peers, from either instance', async () => {

@@ -2,6 +2,7 @@ import type { GraphQLSchema } from 'graphql';
 import { builder } from './builder';
 import './sessions';
 import './signals';
+import './messages';
 import './rooms';
 import './ice';
 import './polling';

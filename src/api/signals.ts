@@ -1,5 +1,5 @@
 import type { Feed } from '../broker/feed';
-import type { DirectSignal, IceCandidateData, SignalEvent } from '../events';
+import type { BroadcastMessage, DirectSignal, IceCandidateData, SignalEvent } from '../events';
 import { refusal } from '../errors';
 import { limited } from './limited';
 import { RateLimits } from '../limits/rate-limits';
@@ -10,7 +10,7 @@ import { brokered } from './broker-call';
 import { builder, PeerRef } from './builder';
 import { type GatewayContext, requireIdentity } from './context';
 
-type EventOf<K extends SignalKind> = Extract<SignalEvent, { kind: K }>;
+export type EventOf<K extends SignalKind> = Extract<SignalEvent, { kind: K }>;
 
 export const SignalRef = builder.interfaceRef<SignalEvent>('Signal').implement({
   description: 'An event delivered to one peer. Resume after a drop with signals(after: <last cursor>).',
@@ -85,7 +85,7 @@ const IceCandidateInputRef = builder.inputType('IceCandidateInput', {
   }),
 });
 
-const DeliveryRef = builder.objectRef<{ id: string; at: number }>('Delivery').implement({
+export const DeliveryRef = builder.objectRef<{ id: string; at: number }>('Delivery').implement({
   description: 'Receipt for a signal the gateway accepted into the recipient’s mailbox.',
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -93,15 +93,20 @@ const DeliveryRef = builder.objectRef<{ id: string; at: number }>('Delivery').im
   }),
 });
 
-/** Accepts one signal from the token's peer to a peer of the same room (traced when tracing is on). */
-async function relay(ctx: GatewayContext, signal: DirectSignal, idempotencyKey: string | null): Promise<{ id: string; at: number }> {
+/**
+ * Accepts one signal from the token's peer to a peer of the same room, or an app message with `to:
+ * null` for all of them (traced when tracing is on).
+ */
+export async function relay(ctx: GatewayContext, signal: DirectSignal | BroadcastMessage, idempotencyKey: string | null): Promise<{ id: string; at: number }> {
   const identity = requireIdentity(ctx);
   await limited(ctx, RateLimits.forSignal(signal.kind), peerKey(identity.room, identity.peerId));
   const tracing = ctx.core.tracing;
   const span = tracing === null ? null : tracing.accept(identity.room, signal.kind);
   try {
     const traceparent = span === null ? null : span.traceparent;
-    const delivery = await brokered(ctx.core.broker.send(identity.room, signal, { session: identity.session, idempotencyKey, traceparent }));
+    const options = { session: identity.session, idempotencyKey, traceparent };
+    const broker = ctx.core.broker;
+    const delivery = await brokered(signal.to === null ? broker.broadcast(identity.room, signal, options) : broker.send(identity.room, signal, options));
     if (delivery === 'recipient-not-found') {
       throw refusal(ErrorCode.PeerNotFound, `no peer ${signal.to} is connected in your room`, { to: signal.to });
     }
@@ -117,10 +122,10 @@ async function relay(ctx: GatewayContext, signal: DirectSignal, idempotencyKey: 
   }
 }
 
-const IDEMPOTENCY_KEY_HELP =
+export const IDEMPOTENCY_KEY_HELP =
   'Chosen by the client for this signal and repeated on every retry of it: a repeat while the first signal is still in the recipient’s mailbox answers the first receipt and is not delivered twice.';
 
-function validateIdempotencyKey(key: string | number | null | undefined): string | null {
+export function validateIdempotencyKey(key: string | number | null | undefined): string | null {
   if (key === null || key === undefined) return null;
   const text = String(key);
   if (!IDEMPOTENCY_KEY_PATTERN.test(text)) throw refusal(ErrorCode.BadUserInput, 'idempotencyKey must be 1–64 of A-Z a-z 0-9 _ -', { field: 'idempotencyKey' });

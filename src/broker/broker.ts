@@ -1,4 +1,4 @@
-import type { DirectSignal, PeerAddress, PeerInfo, PeerSession, Delivery } from '../events';
+import type { BroadcastMessage, DirectSignal, PeerAddress, PeerInfo, PeerSession, Delivery } from '../events';
 import type { LeaveReason } from '../protocol';
 import type { Feed } from './feed';
 
@@ -17,6 +17,12 @@ export interface Broker {
    * one that holds its peer id.
    */
   send(room: string, signal: DirectSignal, sender: SendOptions): Promise<SendResult>;
+  /**
+   * Appends an app message for every other peer of the room, once, to the room log (ordered with
+   * presence and each peer's mailbox, resumed like them), and wakes the room's live subscribers. The
+   * sender's checks and the idempotency key are those of {@link send}; there is no recipient to miss.
+   */
+  broadcast(room: string, message: BroadcastMessage, sender: SendOptions): Promise<SendResult>;
   /**
    * Adds a peer to its room's roster; true (and a PeerConnected in the room log) when it was absent.
    * A newer session of the peer id takes the id over (with an empty mailbox); an older one throws

@@ -12,7 +12,7 @@ type Waiter = {
 
 /** Rough wire size of an event: what dominates is the SDP or candidate text. */
 function approximateBytes(event: SignalEvent): number {
-  const body = 'sdp' in event ? event.sdp.length : 'candidate' in event ? event.candidate.candidate.length : 0;
+  const body = 'sdp' in event ? event.sdp.length : 'candidate' in event ? event.candidate.candidate.length : 'data' in event ? event.data.length : 0;
   return EVENT_OVERHEAD_BYTES + body;
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Delivery, DirectSignal, PeerAddress, PeerInfo, PeerSession, PresenceSignal, SignalEvent } from '../events';
+import { type BroadcastMessage, type Delivery, type DirectSignal, type PeerAddress, type PeerInfo, type PeerSession, type RoomSignal, type SignalEvent, subjectOf } from '../events';
 import { LeaveReason, SignalKind } from '../protocol';
 import { type Broker, isNewerSession, type LeaveScope, PeerRemovedError, RoomFullError, type RoomRoster, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
@@ -91,7 +91,7 @@ interface Subscriber {
 
 interface Room {
   roster: Map<string, PeerInfo>;
-  log: Log<PresenceSignal>;
+  log: Log<RoomSignal>;
   subscribers: Set<Subscriber>;
 }
 
@@ -154,12 +154,7 @@ export class MemoryBroker implements Broker {
     const first = key === null ? undefined : earlier?.withKey(key);
     if (earlier && first) return this.receipt(earlier, first);
     const room = this.rooms.get(roomId);
-    if (!room?.roster.has(signal.from)) return 'sender-not-joined';
-    const owner = this.mailboxes.get(`${roomId}/${signal.from}`)?.session;
-    if (owner && owner.id !== sender.session.id) {
-      if (isNewerSession(sender.session, owner)) return 'sender-not-joined';
-      throw new SessionSupersededError('a newer session holds your peer id');
-    }
+    if (!room || !this.maySend(roomId, room, signal.from, sender.session)) return 'sender-not-joined';
     if (!room.roster.has(signal.to)) return 'recipient-not-found';
     const mailbox = this.mailbox(roomId, signal.to);
     const entry = mailbox.log.append(signal, ++this.order, this.now(), this.options.mailboxEvents, key, sender.traceparent);
@@ -170,7 +165,29 @@ export class MemoryBroker implements Broker {
     return this.receipt(mailbox.log, entry);
   }
 
-  private receipt(log: Log<DirectSignal>, entry: Stored<DirectSignal>): Delivery {
+  async broadcast(roomId: string, message: BroadcastMessage, sender: SendOptions): Promise<SendResult> {
+    const room = this.rooms.get(roomId);
+    // A repeated key finds the first message in the room log, for as long as it is retained there.
+    const key = sender.idempotencyKey === null ? null : `${message.from}\n${sender.idempotencyKey}`;
+    const first = key === null ? undefined : room?.log.withKey(key);
+    if (room && first) return this.receipt(room.log, first);
+    if (!room || !this.maySend(roomId, room, message.from, sender.session)) return 'sender-not-joined';
+    return this.receipt(room.log, this.announce(room, message, key, sender.traceparent));
+  }
+
+  /**
+   * False when `from` is not in the room or a newer session holds its id (the caller answers
+   * 'sender-not-joined'); throws {@link SessionSupersededError} when `session` is the older one.
+   */
+  private maySend(roomId: string, room: Room, from: string, session: PeerSession): boolean {
+    if (!room.roster.has(from)) return false;
+    const owner = this.mailboxes.get(`${roomId}/${from}`)?.session;
+    if (!owner || owner.id === session.id) return true;
+    if (isNewerSession(session, owner)) return false;
+    throw new SessionSupersededError('a newer session holds your peer id');
+  }
+
+  private receipt<T>(log: Log<T>, entry: Stored<T>): Delivery {
     return { id: `${log.epoch}.${entry.seq.toString(36)}`, at: entry.at };
   }
 
@@ -289,23 +306,20 @@ export class MemoryBroker implements Broker {
     for (const { e, mailbox } of merged) {
       if (mailbox) sub.mailboxSeq = e.seq;
       else sub.roomSeq = e.seq;
-      if (mailbox || !this.isAbout(sub, e.body as PresenceSignal)) sub.feed.preload(this.stamp(sub, e));
+      if (mailbox || subjectOf(e.body as RoomSignal) !== sub.self) sub.feed.preload(this.stamp(sub, e));
     }
   }
 
-  private announce(room: Room, body: PresenceSignal): void {
-    const entry = room.log.append(body, ++this.order, this.now(), this.options.roomLogEvents);
+  private announce(room: Room, body: RoomSignal, key: string | null = null, trace: string | null = null): Stored<RoomSignal> {
+    const entry = room.log.append(body, ++this.order, this.now(), this.options.roomLogEvents, key, trace);
     for (const sub of room.subscribers) {
       sub.roomSeq = entry.seq;
-      if (!this.isAbout(sub, body)) sub.feed.push(this.stamp(sub, entry));
+      if (subjectOf(body) !== sub.self) sub.feed.push(this.stamp(sub, entry));
     }
+    return entry;
   }
 
-  private isAbout(sub: Subscriber, body: PresenceSignal): boolean {
-    return body.peer.id === sub.self;
-  }
-
-  private stamp(sub: Subscriber, entry: Stored<DirectSignal | PresenceSignal>): SignalEvent {
+  private stamp(sub: Subscriber, entry: Stored<DirectSignal | RoomSignal>): SignalEvent {
     const event: SignalEvent = { ...entry.body, cursor: encodeCursor(this.position(sub)), at: entry.at };
     if (entry.trace !== null) event.traceparent = entry.trace;
     return event;

@@ -127,6 +127,40 @@ end
 `;
 
 /**
+ * KEYS: roster, log, seq, senderMeta, roomEpoch, logMeta (the idempotency keys of the log's messages).
+ * ARGV: from, body, maxlen, ttlMs, roomChannel, deadlineMs, epochCandidate, idempotencyKey ('' for
+ * none), senderSid, senderStartMs, traceparent ('' when tracing is off).
+ * Appends an app message for the whole room to the room log, once (SEND's checks for the sender).
+ * Returns the entry id (the first one's again for a repeated key still in the log); 0 when the
+ * sender is not in the room; ${LATE} past the deadline; ${SUPERSEDED} when a newer session holds the
+ * sender's id.
+ */
+export const BROADCAST = `${NOW_MS}${APPEND}${EPOCHS}
+if now > tonumber(ARGV[6]) then return ${LATE} end
+local idemField = false
+if ARGV[8] ~= '' then
+  idemField = 'k:' .. ARGV[1] .. ':' .. ARGV[8]
+  local first = redis.call('HGET', KEYS[6], idemField)
+  if first then return first end
+end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+local sender = redis.call('HMGET', KEYS[4], 's', 't')
+if sender[1] and sender[1] ~= ARGV[9] then
+  if tonumber(ARGV[10]) > tonumber(sender[2]) then return 0 end
+  return ${SUPERSEDED}
+end
+local trace = false
+local extra = ''
+if ARGV[11] ~= '' then
+  trace = ARGV[11]
+  extra = ',"t":"' .. trace .. '"'
+end
+local id = append(KEYS[2], KEYS[3], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], 'r', roomEpoch(KEYS[5], ARGV[7]), extra, KEYS[6], idemField, trace)
+redis.call('PEXPIRE', KEYS[6], ARGV[4])
+return id
+`;
+
+/**
  * KEYS: roster, mailbox, seq, recipientMeta, senderMeta.
  * ARGV: to, body, maxlen, ttlMs, channel, from, deadlineMs, epochCandidate, idempotencyKey ('' for
  * none), senderSid, senderStartMs, traceparent ('' when tracing is off; stored as field `t` and

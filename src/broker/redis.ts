@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import Redis, { type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import type { DirectSignal, PeerAddress, PeerInfo, PeerSession, PresenceSignal, SignalEvent } from '../events';
+import { type BroadcastMessage, type DirectSignal, type PeerAddress, type PeerInfo, type PeerSession, type PresenceSignal, type RoomSignal, type SignalEvent, subjectOf } from '../events';
 import { LeaveReason, SignalKind } from '../protocol';
 import { type Broker, BrokerUnavailableError, type LeaveScope, PeerRemovedError, RoomFullError, type RoomRoster, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
 import { RedisChannels } from './redis-channels';
-import { CLAIM, JOIN, LATE, LEAVE, OPEN, REMOVED, RESTORE, ROOM_FULL, SEND, SUPERSEDED } from './redis-scripts';
+import { BROADCAST, CLAIM, JOIN, LATE, LEAVE, OPEN, REMOVED, RESTORE, ROOM_FULL, SEND, SUPERSEDED } from './redis-scripts';
 
 export interface RedisBrokerOptions {
   url: string;
@@ -62,6 +62,8 @@ const keys = {
    * signals it holds (`k:<from>:<key>` → entry id); lives as long as the mailbox.
    */
   mailboxMeta: (room: string, peer: string) => `${KEY_PREFIX}{${room}}:mbm:${peer}`,
+  /** Idempotency keys of the room log's messages (`k:<from>:<key>` → entry id); expire with their entries. */
+  logMeta: (room: string) => `${KEY_PREFIX}{${room}}:logm`,
   /** The room log's epoch; lives as long as the log. */
   roomEpoch: (room: string) => `${KEY_PREFIX}{${room}}:epoch`,
   claim: (room: string, peer: string) => `${KEY_PREFIX}{${room}}:claim:${peer}`,
@@ -112,7 +114,7 @@ type OpenReply =
  * traceparent `t`), or "this peer now lives elsewhere".
  */
 type Published =
-  | { i: string; q: number; s: 'm' | 'r'; p: string; u?: string; t?: string | undefined; e: DirectSignal | PresenceSignal }
+  | { i: string; q: number; s: 'm' | 'r'; p: string; u?: string; t?: string | undefined; e: DirectSignal | RoomSignal }
   | { k: 'moved'; o: string }
   | { k: 'session'; u: string }
   | { k: 'removed' };
@@ -123,6 +125,7 @@ type OpenMode = 'open' | 'heal';
 
 interface RedisCommands {
   sbSend(...args: Array<string | number>): Promise<string | number>;
+  sbBroadcast(...args: Array<string | number>): Promise<string | number>;
   sbJoin(...args: Array<string | number>): Promise<string | number | null>;
   sbLeave(...args: Array<string | number>): Promise<string | null>;
   sbRestore(...args: Array<string | number>): Promise<number>;
@@ -182,7 +185,7 @@ class RedisSubscriber {
       }
       if (compareIds(id, this.logPos) <= 0) return;
       this.logPos = id;
-      if ((body as PresenceSignal).peer.id === this.self.id) return;
+      if (subjectOf(body as RoomSignal) === this.self.id) return;
     }
     const event = { ...body, cursor: this.cursor, at: msOf(id) } as SignalEvent;
     if (message.t !== undefined) event.traceparent = message.t;
@@ -197,7 +200,7 @@ class RedisSubscriber {
   }
 }
 
-function parseEntry(entry: StreamEntry): { id: string; seq: number; body: DirectSignal | PresenceSignal; trace: string | undefined } {
+function parseEntry(entry: StreamEntry): { id: string; seq: number; body: DirectSignal | RoomSignal; trace: string | undefined } {
   const [id, fields] = entry;
   let body = 'null';
   let seq = 'null';
@@ -208,7 +211,7 @@ function parseEntry(entry: StreamEntry): { id: string; seq: number; body: Direct
     else if (fields[i] === 'q') seq = value;
     else if (fields[i] === 't') trace = value;
   }
-  const parsed = JSON.parse(body) as DirectSignal | PresenceSignal;
+  const parsed = JSON.parse(body) as DirectSignal | RoomSignal;
   if (parsed.kind === SignalKind.PeerConnected || parsed.kind === SignalKind.PeerDisconnected) {
     parsed.peer = { id: parsed.peer.id, name: parsed.peer.name ?? null };
   }
@@ -268,6 +271,7 @@ export class RedisBroker implements Broker {
     this.commands = new Redis(options.url, base) as Redis & RedisCommands;
     this.subscriberConnection = new Redis(options.url, { ...base, enableReadyCheck: false });
     this.commands.defineCommand('sbSend', { numberOfKeys: 5, lua: SEND });
+    this.commands.defineCommand('sbBroadcast', { numberOfKeys: 6, lua: BROADCAST });
     this.commands.defineCommand('sbJoin', { numberOfKeys: 8, lua: JOIN });
     this.commands.defineCommand('sbLeave', { numberOfKeys: 7, lua: LEAVE });
     this.commands.defineCommand('sbRestore', { numberOfKeys: 3, lua: RESTORE });
@@ -350,6 +354,34 @@ export class RedisBroker implements Broker {
     if (id === LATE) throw this.late();
     if (id === SUPERSEDED) throw new SessionSupersededError('a newer session holds your peer id');
     if (typeof id !== 'string') return 'recipient-not-found';
+    return { id, at: msOf(id) };
+  }
+
+  async broadcast(room: string, message: BroadcastMessage, sender: SendOptions): Promise<SendResult> {
+    const id = await this.call(() =>
+      this.commands.sbBroadcast(
+        keys.roster(room),
+        keys.log(room),
+        keys.seq(room),
+        keys.mailboxMeta(room, message.from),
+        keys.roomEpoch(room),
+        keys.logMeta(room),
+        message.from,
+        JSON.stringify(message),
+        this.options.roomLogEvents,
+        this.options.retentionMs,
+        keys.roomChannel(room),
+        this.writeDeadline(),
+        this.newEpoch(),
+        sender.idempotencyKey ?? '',
+        sender.session.id,
+        sender.session.startedAtMs,
+        sender.traceparent ?? '',
+      ),
+    );
+    if (id === LATE) throw this.late();
+    if (id === SUPERSEDED) throw new SessionSupersededError('a newer session holds your peer id');
+    if (typeof id !== 'string') return 'sender-not-joined';
     return { id, at: msOf(id) };
   }
 

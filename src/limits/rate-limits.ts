@@ -5,7 +5,7 @@ import { refusal } from '../errors';
 import { ErrorCode, RATE_LIMIT_WINDOW_S, SignalKind } from '../protocol';
 
 /** The limits, by what they protect. */
-export type LimitName = 'sdp' | 'ice' | 'sessions' | 'apiKey';
+export type LimitName = 'sdp' | 'ice' | 'messages' | 'sessions' | 'apiKey';
 
 const SESSION_WINDOW_S = 60;
 /** Wrong `x-api-key`s one IP may present per minute before it is refused for rate: the key cannot be guessed online. */
@@ -31,12 +31,14 @@ export class RateLimits {
     };
     make('sdp', config.rateLimitSdpPerS * RATE_LIMIT_WINDOW_S, RATE_LIMIT_WINDOW_S);
     make('ice', config.rateLimitIcePerS * RATE_LIMIT_WINDOW_S, RATE_LIMIT_WINDOW_S);
+    make('messages', config.rateLimitMessagesPerS * RATE_LIMIT_WINDOW_S, RATE_LIMIT_WINDOW_S);
     make('sessions', config.rateLimitSessionsPerMin, SESSION_WINDOW_S);
     make('apiKey', API_KEY_FAILURES_PER_MIN, SESSION_WINDOW_S);
   }
 
   /** Which limit a signal counts against. */
   static forSignal(kind: SignalKind): LimitName {
+    if (kind === SignalKind.Message) return 'messages';
     return kind === SignalKind.IceCandidate ? 'ice' : 'sdp';
   }
 

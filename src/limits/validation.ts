@@ -4,6 +4,7 @@ import {
   ErrorCode,
   ID_PATTERN,
   MAX_CANDIDATE_BYTES,
+  MAX_MESSAGE_BYTES,
   MAX_NAME_CHARS,
   MAX_SDP_BYTES,
   MAX_SDP_MID_CHARS,
@@ -32,6 +33,20 @@ const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}]/u;
 const FORMAT_CHARS = /\p{Cf}/u;
 
 const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+/**
+ * An app message's data: at most {@link MAX_MESSAGE_BYTES} as UTF-8, and no control characters but
+ * tab, line feed and carriage return (the whitespace JSON text carries as is).
+ */
+export function validateMessageData(data: string): string {
+  if (byteLength(data) > MAX_MESSAGE_BYTES) {
+    throw refusal(ErrorCode.PayloadTooLarge, `data exceeds ${MAX_MESSAGE_BYTES} bytes`, { field: 'data', limit: MAX_MESSAGE_BYTES });
+  }
+  if (CONTROL_CHARS.test(data)) {
+    throw refusal(ErrorCode.BadUserInput, 'data must not contain control characters other than tab, line feed and carriage return', { field: 'data' });
+  }
+  return data;
+}
 
 export function validateId(kind: 'room' | 'peerId' | 'to' | 'id', value: string): string {
   if (!ID_PATTERN.test(value)) {

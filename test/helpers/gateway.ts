@@ -7,7 +7,7 @@ export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789
  * Rate limits off unless a test turns one on: suites create hundreds of sessions and signals from one
  * loopback address. The limits have their own suite.
  */
-export const LIMITS_OFF = { RATE_LIMIT_SDP_PER_S: '0', RATE_LIMIT_ICE_PER_S: '0', RATE_LIMIT_SESSIONS_PER_MIN: '0' };
+export const LIMITS_OFF = { RATE_LIMIT_SDP_PER_S: '0', RATE_LIMIT_ICE_PER_S: '0', RATE_LIMIT_MESSAGES_PER_S: '0', RATE_LIMIT_SESSIONS_PER_MIN: '0' };
 
 /** A config for an in-process gateway on a free loopback port, silent, with the test secret. */
 export function testConfig(env: Record<string, string> = {}): Config {
