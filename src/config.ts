@@ -64,6 +64,8 @@ export interface Config {
   knownOperationsOnly: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   production: boolean;
+  /** Where room events are POSTed, signed with the secret; null: no webhooks. */
+  webhooks: { urls: string[]; secret: string } | null;
   /** OpenTelemetry tracing of signals (docs/architecture.md, "Tracing"); null: off, no cost. */
   tracing: TracingConfig | null;
 }
@@ -136,6 +138,8 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'INTROSPECTION', default: 'true (false in production)', meaning: 'schema introspection and GraphiQL' },
   { name: 'DEMO_PAGE', default: 'true (false in production)', meaning: 'serve the demo page at /' },
   { name: 'KNOWN_OPERATIONS_ONLY', default: 'false', meaning: 'accept only the operations shipped in client/operations.ts' },
+  { name: 'WEBHOOK_URLS', default: '', meaning: 'comma list of http(s) URLs that get peer.joined, peer.left and room.ended as signed JSON POSTs' },
+  { name: 'WEBHOOK_SECRET', default: '', meaning: 'HMAC-SHA256 key of the x-switchboard-signature header (required with WEBHOOK_URLS)', secret: true },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'fatal|error|warn|info|debug|trace|silent' },
   { name: 'NODE_ENV', default: 'development', meaning: 'production turns guest sessions off and requires a secret' },
   { name: 'OTEL_SDK_DISABLED', default: 'false', meaning: 'true turns OpenTelemetry tracing off whatever else is set' },
@@ -146,6 +150,7 @@ export const VARIABLES: readonly Variable[] = [
 ];
 
 const MIN_SECRET_CHARS = 32;
+const MIN_WEBHOOK_SECRET_CHARS = 16;
 
 const optionalString = z
   .string()
@@ -221,6 +226,10 @@ const envSchema = z.object({
   MAX_CONNECTIONS_PER_IP: count(200),
   RATE_LIMIT_SESSIONS_PER_MIN: count(60),
   MAX_PEERS_PER_ROOM: count(0),
+  WEBHOOK_URLS: commaList.refine((l) => l.every((u) => /^https?:\/\/[^\s]+$/.test(u) && URL.canParse(u)), { message: 'each URL must be http:// or https://' }),
+  WEBHOOK_SECRET: optionalString.refine((v) => v === undefined || v.length >= MIN_WEBHOOK_SECRET_CHARS, {
+    message: `must be at least ${MIN_WEBHOOK_SECRET_CHARS} characters`,
+  }),
   LOG_LEVEL: optionalString.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
   NODE_ENV: optionalString,
   OTEL_SDK_DISABLED: optionalString.transform((v) => v?.toLowerCase() === 'true'),
@@ -278,6 +287,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.TURN_URLS.length > 0 && e.TURN_SECRET === undefined) {
     throw new ConfigError('TURN_SECRET is required when TURN_URLS is set');
   }
+  if (e.WEBHOOK_URLS.length > 0 && e.WEBHOOK_SECRET === undefined) {
+    throw new ConfigError('WEBHOOK_SECRET is required when WEBHOOK_URLS is set (receivers check the signature)');
+  }
   if (e.MAILBOX_EVENTS === 0) throw new ConfigError('MAILBOX_EVENTS must be at least 1');
   if (e.SESSION_MAX_AGE_S === 0) throw new ConfigError('SESSION_MAX_AGE_S must be at least 1');
   if (e.SESSION_TTL_S === 0 || e.SESSION_TTL_S > e.SESSION_MAX_AGE_S) {
@@ -327,6 +339,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     knownOperationsOnly: e.KNOWN_OPERATIONS_ONLY ?? false,
     logLevel: e.LOG_LEVEL ?? 'info',
     production,
+    webhooks: e.WEBHOOK_URLS.length > 0 && e.WEBHOOK_SECRET !== undefined ? { urls: e.WEBHOOK_URLS, secret: e.WEBHOOK_SECRET } : null,
     tracing: tracingConfig(e),
   };
 }

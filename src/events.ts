@@ -1,4 +1,4 @@
-import { type LeaveReason, SignalKind } from './protocol';
+import { type LeaveReason, SignalKind, type WebhookEvent } from './protocol';
 
 /** A peer as others see it. */
 export interface PeerInfo {
@@ -45,6 +45,23 @@ export type RoomSignal = PresenceSignal | BroadcastMessage;
 /** The peer a room-log entry is about, or sent by: its own stream skips the entry. */
 export function subjectOf(signal: RoomSignal): string {
   return signal.kind === SignalKind.Message ? signal.from : signal.peer.id;
+}
+
+/**
+ * A change to a room's roster as the app's backend hears of it (webhooks), raised once, by the
+ * instance whose write made it.
+ */
+export interface RoomEvent {
+  /** Unique and stable: made from the room-log entry that recorded the change. */
+  id: string;
+  event: WebhookEvent;
+  room: string;
+  /** Who joined or left; null for `room.ended`. */
+  peer: PeerInfo | null;
+  /** Why the peer left (`peer.left` only). */
+  reason: LeaveReason | null;
+  /** Epoch ms at which the change was recorded. */
+  at: number;
 }
 
 export interface WelcomeSignal {

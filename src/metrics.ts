@@ -63,6 +63,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Webhook attempts by outcome: delivered, retried (an attempt failed, another follows), failed (given up), dropped (queue full). */
+  readonly webhooks = new Counter({
+    name: 'switchboard_webhooks_total',
+    help: 'Webhook deliveries by outcome (delivered, retried, failed after the last attempt, dropped with the queue full)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly brokerErrors = new Counter({
     name: 'switchboard_broker_errors_total',
     help: 'Broker (Redis) operations that failed',

@@ -11,6 +11,24 @@ export const MAX_HTTP_BODY_BYTES = MAX_WS_PAYLOAD_BYTES;
 /** After a 413 the connection is half-closed and cut this much later at most, so the client can read the answer. */
 export const REFUSED_BODY_LINGER_MS = 1_000;
 
+/** The `event` of a webhook: what happened to a room's roster (docs/delivery.md, "Webhooks"). */
+export const WebhookEvent = {
+  PeerJoined: 'peer.joined',
+  /** With `reason`: `left`, `timeout` or `removed`. */
+  PeerLeft: 'peer.left',
+  /** The room's last peer left (it left, timed out, or the backend removed it or ended the room). */
+  RoomEnded: 'room.ended',
+} as const;
+export type WebhookEvent = (typeof WebhookEvent)[keyof typeof WebhookEvent];
+/** Attempts to deliver one webhook to one URL (the first included) before it is given up. */
+export const WEBHOOK_MAX_ATTEMPTS = 6;
+/** The wait before the second attempt; it doubles for each further one (0.25 s … 4 s). */
+export const WEBHOOK_RETRY_BASE_MS = 250;
+/** Bound on one webhook POST, response included; past it the attempt counts as failed. */
+export const WEBHOOK_TIMEOUT_MS = 5_000;
+/** Webhooks waiting per URL; past it new ones are dropped (and counted) rather than held without bound. */
+export const MAX_WEBHOOK_QUEUE_EVENTS = 1_000;
+
 export const DEFAULT_GRACE_MS = 10_000;
 export const DEFAULT_MAILBOX_EVENTS = 256;
 export const DEFAULT_MAILBOX_TTL_MS = 120_000;

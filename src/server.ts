@@ -33,6 +33,7 @@ import { admitGraphqlBody } from './transport/http-body';
 import { refuseHttp, RequestsPerIp, slowClientDeadlines } from './transport/http-limits';
 import { attachWebSocket } from './transport/websocket';
 import { SignalTracing } from './tracing';
+import { Webhooks } from './webhooks/webhooks';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Longest wait for connections to finish at shutdown, per phase (sockets, then HTTP). */
@@ -123,6 +124,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     tracing: config.tracing === null ? null : new SignalTracing(config.tracing, log.child({ component: 'tracing' })),
   };
   broker.onPeerMoved(({ room, peer }) => core.connections.end(peerKey(room, peer), CloseCode.Replaced, 'replaced by a newer connection'));
+  const webhooks = config.webhooks === null ? null : new Webhooks({ ...config.webhooks, metrics, log: log.child({ component: 'webhooks' }) });
+  if (webhooks) broker.onRoomEvent((event) => webhooks.send(event));
 
   const yogaLog = log.child({ component: 'yoga' });
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
@@ -217,7 +220,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     await ws.drain(DRAIN_TIMEOUT_MS);
     await broker.close(); // ends the feeds of pending long polls, which then answer
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([httpClosed, new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_TIMEOUT_MS)))]);
+    const httpDrained = Promise.race([httpClosed, new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_TIMEOUT_MS)))]);
+    // Webhooks still queued get the same bounded time to go out.
+    await Promise.all([httpDrained, webhooks?.close(DRAIN_TIMEOUT_MS)]);
     clearTimeout(timer);
     server.closeAllConnections();
     await httpClosed;

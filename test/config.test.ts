@@ -20,6 +20,11 @@ describe('configuration', () => {
     ['SIGNALING_SECRET', { SIGNALING_SECRET: 'short' }],
     ['STUN_URLS', { STUN_URLS: 'http://stun.example' }],
     ['SIGNALING_SECRET', { NODE_ENV: 'production' }],
+    ['MAX_PEERS_PER_ROOM', { MAX_PEERS_PER_ROOM: '-1' }],
+    ['RATE_LIMIT_MESSAGES_PER_S', { RATE_LIMIT_MESSAGES_PER_S: 'many' }],
+    ['WEBHOOK_URLS', { WEBHOOK_URLS: 'ftp://hooks.example', WEBHOOK_SECRET: 'x'.repeat(16) }],
+    ['WEBHOOK_SECRET', { WEBHOOK_URLS: 'https://hooks.example/in' }],
+    ['WEBHOOK_SECRET', { WEBHOOK_URLS: 'https://hooks.example/in', WEBHOOK_SECRET: 'short' }],
   ])('names %s when it is bad', (name, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${name}`));
@@ -36,6 +41,14 @@ describe('configuration', () => {
     expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' }).tracing).toBeNull();
     expect(() => loadConfig({ OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(/^OTEL_TRACES_EXPORTER/);
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://c' })).toThrow(/^OTEL_EXPORTER_OTLP_ENDPOINT/);
+  });
+
+  it('reads the backend integration variables', () => {
+    expect(loadConfig({}).webhooks).toBeNull();
+    expect(loadConfig({}).maxPeersPerRoom).toBe(0);
+    const config = loadConfig({ WEBHOOK_URLS: 'https://a.example/h, http://b.example:8080/h', WEBHOOK_SECRET: 's'.repeat(16), MAX_PEERS_PER_ROOM: '8' });
+    expect(config.webhooks).toEqual({ urls: ['https://a.example/h', 'http://b.example:8080/h'], secret: 's'.repeat(16) });
+    expect(config.maxPeersPerRoom).toBe(8);
   });
 
   it('production turns guest sessions off', () => {

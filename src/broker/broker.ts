@@ -1,4 +1,4 @@
-import type { BroadcastMessage, DirectSignal, PeerAddress, PeerInfo, PeerSession, Delivery } from '../events';
+import type { BroadcastMessage, DirectSignal, PeerAddress, PeerInfo, PeerSession, Delivery, RoomEvent } from '../events';
 import type { LeaveReason } from '../protocol';
 import type { Feed } from './feed';
 
@@ -62,6 +62,11 @@ export interface Broker {
    * local connection with 4100. Never called by a single-instance broker.
    */
   onPeerMoved(handler: (address: PeerAddress) => void): void;
+  /**
+   * Called for every roster change this broker made (a join, a leave for any reason, and the room's
+   * last peer gone): on the instance whose write made it, so once across instances.
+   */
+  onRoomEvent(handler: (event: RoomEvent) => void): void;
   /** True while the broker can accept and deliver events. */
   ready(): boolean;
   close(): Promise<void>;

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { type BroadcastMessage, type Delivery, type DirectSignal, type PeerAddress, type PeerInfo, type PeerSession, type RoomSignal, type SignalEvent, subjectOf } from '../events';
+import { type BroadcastMessage, type Delivery, type RoomEvent, type DirectSignal, type PeerAddress, type PeerInfo, type PeerSession, type RoomSignal, type SignalEvent, subjectOf } from '../events';
 import { LeaveReason, SignalKind } from '../protocol';
 import { type Broker, isNewerSession, type LeaveScope, PeerRemovedError, RoomFullError, type RoomRoster, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
+import * as roomEvents from './room-events';
 
 export interface MemoryBrokerOptions {
   /** Events kept per peer mailbox. */
@@ -138,6 +139,7 @@ export class MemoryBroker implements Broker {
   private epochs = 0;
   private order = 0;
   private closed = false;
+  private roomEventHandler: (event: RoomEvent) => void = () => undefined;
   private readonly sweeper: NodeJS.Timeout;
   private readonly now: () => number;
 
@@ -203,7 +205,8 @@ export class MemoryBroker implements Broker {
     }
     room.roster.set(peer.id, peer);
     this.claims.delete(`${roomId}/${peer.id}`);
-    this.announce(room, { kind: SignalKind.PeerConnected, peer });
+    const entry = this.announce(room, { kind: SignalKind.PeerConnected, peer });
+    this.raise(roomEvents.joined(roomId, this.entryName(room, entry), peer, entry.at));
     return true;
   }
 
@@ -214,8 +217,21 @@ export class MemoryBroker implements Broker {
     room.roster.delete(peerId);
     const mailbox = this.mailboxes.get(`${roomId}/${peerId}`);
     if (mailbox) mailbox.leftAt = this.now();
-    this.announce(room, { kind: SignalKind.PeerDisconnected, peer, reason });
+    const entry = this.announce(room, { kind: SignalKind.PeerDisconnected, peer, reason });
+    this.raise(roomEvents.left(roomId, this.entryName(room, entry), peer, reason, entry.at, room.roster.size === 0));
     return true;
+  }
+
+  onRoomEvent(handler: (event: RoomEvent) => void): void {
+    this.roomEventHandler = handler;
+  }
+
+  private raise(events: RoomEvent[]): void {
+    for (const event of events) this.roomEventHandler(event);
+  }
+
+  private entryName(room: Room, entry: Stored<RoomSignal>): string {
+    return `${room.log.epoch}.${entry.seq.toString(36)}`;
   }
 
   async roster(roomId: string): Promise<PeerInfo[]> {

@@ -266,14 +266,14 @@ redis.call('PERSIST', KEYS[7])
 return append(KEYS[2], KEYS[5], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], 'r', roomEpoch(KEYS[7], ARGV[12]), '')
 `;
 
-export type JoinReply = 'joined' | 'present' | 'late' | 'superseded' | 'full' | 'removed';
+export type JoinReply = { joined: string } | 'present' | 'late' | 'superseded' | 'full' | 'removed';
 
 export const join = new LuaScript('sbJoin', {
   keys: ['roster', 'log', 'mailbox', 'ownerIndex', 'seq', 'meta', 'roomEpoch', 'removed'],
   args: ['peerId', 'rosterEntry', 'event', 'maxlen', 'ttlMs', 'roomChannel', 'peerChannel', 'owner', 'indexMember', 'indexPrefix', 'deadlineMs', 'epochCandidate', 'sid', 'sessionStartMs', 'maxPeers'],
   lua: JOIN_LUA,
   decode: (value): JoinReply => {
-    if (typeof value === 'string') return 'joined';
+    if (typeof value === 'string') return { joined: value };
     if (value === null) return 'present';
     if (value === LATE) return 'late';
     if (value === SUPERSEDED) return 'superseded';
@@ -285,7 +285,7 @@ export const join = new LuaScript('sbJoin', {
 
 /**
  * Keys and arguments in the order of {@link leave}'s lists (`requiredOwner` '' for any).
- * Returns the PeerDisconnected entry id, or nil. The mailbox (and its meta) expire after the
+ * Returns { PeerDisconnected entry id, 1 when the roster is now empty (else 0), the event }, or nil. The mailbox (and its meta) expire after the
  * retention; the room's log, sequence and epoch too once the roster is empty. With `barMs` > 0 (the
  * backend removed the peer) the session that owns the peer id may not join again for barMs (`removed`
  * holds it), and the peer's live subscribers, on whichever instance, are told to end.
@@ -306,20 +306,27 @@ if tonumber(ARGV[10]) > 0 then
 end
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
 redis.call('PEXPIRE', KEYS[5], ARGV[5])
-if redis.call('HLEN', KEYS[1]) == 0 then
+local last = redis.call('HLEN', KEYS[1]) == 0
+if last then
   redis.call('PEXPIRE', KEYS[2], ARGV[5])
   redis.call('PEXPIRE', KEYS[4], ARGV[5])
   redis.call('PEXPIRE', KEYS[6], ARGV[5])
 end
-return id
+return { id, last and 1 or 0, event }
 `;
 
-/** True when the peer was in the roster (and a PeerDisconnected was appended). */
+/** Null when the peer was not in the roster; else the PeerDisconnected appended, and whether it was the room's last peer. */
+export type LeaveReply = { id: string; last: boolean; event: string } | null;
+
 export const leave = new LuaScript('sbLeave', {
   keys: ['roster', 'log', 'mailbox', 'seq', 'meta', 'roomEpoch', 'removed'],
   args: ['peerId', 'reason', 'requiredOwner', 'maxlen', 'ttlMs', 'roomChannel', 'indexMember', 'indexPrefix', 'epochCandidate', 'barMs', 'peerChannel'],
   lua: LEAVE_LUA,
-  decode: (value): boolean => (value === null ? false : (reply.string(value, 'leave'), true)),
+  decode: (value): LeaveReply => {
+    if (value === null) return null;
+    const [id, last, event] = reply.array(value, 'leave');
+    return { id: reply.string(id, 'leave id'), last: reply.number(last, 'leave last') === 1, event: reply.string(event, 'leave event') };
+  },
 });
 
 /**

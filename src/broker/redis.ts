@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import Redis, { type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { type BroadcastMessage, type DirectSignal, type PeerAddress, type PeerInfo, type PeerSession, type PresenceSignal, type RoomSignal, type SignalEvent, subjectOf } from '../events';
+import { type BroadcastMessage, type RoomEvent, type DirectSignal, type PeerAddress, type PeerInfo, type PeerSession, type PresenceSignal, type RoomSignal, type SignalEvent, subjectOf } from '../events';
 import { InstanceLeases } from '../presence/instance-leases';
 import { LeaveReason, SignalKind } from '../protocol';
 import { type Broker, BrokerUnavailableError, type LeaveScope, PeerRemovedError, RoomFullError, type RoomRoster, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
 import { RedisChannels } from './redis-channels';
+import * as roomEvents from './room-events';
 import { INDEX_PREFIX, indexMember, keys } from './redis-keys';
 import * as scripts from './redis-scripts';
 import type { OpenReply, StreamEntry } from './redis-scripts';
@@ -192,6 +193,7 @@ export class RedisBroker implements Broker {
   private readonly subscribers = new Set<RedisSubscriber>();
   private readonly leases: InstanceLeases;
   private movedHandler: (address: PeerAddress) => void = () => undefined;
+  private roomEventHandler: (event: RoomEvent) => void = () => undefined;
   private closed = false;
   private wasReady = { commands: false, subscriber: false };
   /** Redis's clock minus ours, ms: write deadlines are given in Redis time. */
@@ -384,7 +386,9 @@ export class RedisBroker implements Broker {
     if (result === 'superseded') throw new SessionSupersededError('a newer session holds this peer id');
     if (result === 'full') throw this.full(room);
     if (result === 'removed') throw new PeerRemovedError('the backend removed this session from the room');
-    return result === 'joined';
+    if (result === 'present') return false;
+    this.raise(roomEvents.joined(room, result.joined, { id: peer.id, name: peer.name }, msOf(result.joined)));
+    return true;
   }
 
   async leave(room: string, peerId: string, reason: LeaveReason, scope: LeaveScope): Promise<boolean> {
@@ -461,6 +465,14 @@ export class RedisBroker implements Broker {
 
   onPeerMoved(handler: (address: PeerAddress) => void): void {
     this.movedHandler = handler;
+  }
+
+  onRoomEvent(handler: (event: RoomEvent) => void): void {
+    this.roomEventHandler = handler;
+  }
+
+  private raise(events: RoomEvent[]): void {
+    for (const event of events) this.roomEventHandler(event);
   }
 
   /** Not ready while a connection is down, nor while Redis has lost this instance's peers and they are not back yet. */
@@ -610,7 +622,7 @@ export class RedisBroker implements Broker {
   }
 
   private async leaveOwnedBy(room: string, peerId: string, reason: LeaveReason, owner: string, barMs = 0): Promise<boolean> {
-    return this.call(() =>
+    const result = await this.call(() =>
       scripts.leave.run(
         this.commands,
         {
@@ -637,6 +649,10 @@ export class RedisBroker implements Broker {
         },
       ),
     );
+    if (result === null) return false;
+    const { peer } = JSON.parse(result.event) as Extract<PresenceSignal, { kind: 'PeerDisconnected' }>;
+    this.raise(roomEvents.left(room, result.id, { id: peer.id, name: peer.name ?? null }, reason, msOf(result.id), result.last));
+    return true;
   }
 
   /**

@@ -37,15 +37,16 @@ export function gatewaySuite(env: Record<string, string> = {}): GatewaySuite {
 
 /**
  * Registers beforeAll/afterAll that start a private Redis and `count` gateways (child processes)
- * sharing it, with `env` added to theirs; the returned function gives the gateways inside a test.
+ * sharing it, with `env` added to theirs (a function: read when they start, after earlier
+ * beforeAll hooks); the returned function gives the gateways inside a test.
  */
-export function sharedRedisSuite(count = 2, env: Record<string, string> = {}): () => ChildGateway[] {
+export function sharedRedisSuite(count = 2, env: Record<string, string> | (() => Record<string, string>) = {}): () => ChildGateway[] {
   let redis: TestRedis | null = null;
   let gateways: ChildGateway[] = [];
   beforeAll(async () => {
     const started = await TestRedis.start();
     redis = started;
-    gateways = await Promise.all(Array.from({ length: count }, () => ChildGateway.start({ ...env, REDIS_URL: started.url })));
+    gateways = await Promise.all(Array.from({ length: count }, () => ChildGateway.start({ ...(typeof env === 'function' ? env() : env), REDIS_URL: started.url })));
   });
   afterAll(async () => {
     await Promise.all(gateways.map((gateway) => gateway.stop()));
