@@ -463,10 +463,10 @@ function isUnavailable(end: LinkEnd): boolean {
   return end.closeCode === CloseCode.Unavailable || end.error.code === ErrorCode.Unavailable;
 }
 
-/** Close codes and refusals after which reconnecting cannot help. */
+/** Close codes and refusals after which reconnecting cannot help (a full room: the app decides when to try again). */
 function isFinal(end: LinkEnd): boolean {
   if (end.closeCode !== undefined && FINAL_CLOSE_CODES.has(end.closeCode)) return true;
-  return end.error.code === ErrorCode.Unauthenticated || end.error.code === ErrorCode.Forbidden;
+  return end.error.code === ErrorCode.Unauthenticated || end.error.code === ErrorCode.Forbidden || end.error.code === ErrorCode.RoomFull;
 }
 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {

@@ -1,3 +1,5 @@
+import WebSocket from 'ws';
+import { createSignalingClient, joinRoom } from '@switchboard/client';
 import { CREATE_SESSION, PEERS, POLL_SIGNALS } from '../client/operations';
 import { ErrorCode } from '../src/protocol';
 import { codeOf, createSession, http, wsPeer, type WsPeer } from './helpers/clients';
@@ -41,6 +43,15 @@ describe('MAX_PEERS_PER_ROOM=2 on one gateway', () => {
 
   it('refuses the third peer with ROOM_FULL (guest createSession, signals and pollSignals with a minted token)', async () => {
     await thirdPeerIsRefused(suite.gw(), suite.gw(), 'full-memory', sockets);
+  });
+
+  it('the SDK gives up at once with ROOM_FULL: joinRoom as a guest, a signaling client with a minted token', async () => {
+    const url = suite.gw().httpUrl;
+    await expect(joinRoom({ url, guest: { room: 'full-memory' }, webSocketImpl: WebSocket })).rejects.toMatchObject({ code: ErrorCode.RoomFull });
+    const client = createSignalingClient({ url, token: await backendToken('full-memory', 'd'), webSocketImpl: WebSocket });
+    await expect(client.ready()).rejects.toMatchObject({ code: ErrorCode.RoomFull });
+    expect(client.state).toBe('failed');
+    await client.close();
   });
 });
 
