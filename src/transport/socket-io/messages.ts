@@ -1,4 +1,3 @@
-import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { validateIdempotencyKey } from '../../api/signaling';
 import type { DirectSignal, PeerInfo, SignalEvent } from '../../events';
@@ -11,13 +10,6 @@ import { ErrorCode, SignalKind, SocketIoEvent } from '../../protocol';
  * the core's DirectSignal (the same validators as the GraphQL mutations), and each event of a peer's
  * feed as `{ type, from, to, sdp | candidate, cursor }`.
  */
-
-/** What an ack (or an `error` event) carries when a send is refused. */
-export interface CodedError {
-  code: string;
-  message: string;
-  [detail: string]: unknown;
-}
 
 /** One event for the client, under its Socket.IO event name (which is also its `type`). */
 export type SeedMessage =
@@ -82,11 +74,4 @@ export function parseSend(event: ClientEvent, payload: unknown, from: string): {
   if ('candidate' in input) return { signal: { kind: SignalKind.IceCandidate, from, to, candidate: validateCandidate(input.candidate) }, idempotencyKey: key };
   const kind = event === SocketIoEvent.Offer ? SignalKind.Offer : SignalKind.Answer;
   return { signal: { kind, from, to, sdp: validateSdp(input.sdp.sdp) }, idempotencyKey: key };
-}
-
-/** A refusal as its code and message (and details such as retryAfterMs); anything else is internal. */
-export function codedError(error: unknown): CodedError | null {
-  if (!(error instanceof GraphQLError) || typeof error.extensions['code'] !== 'string') return null;
-  const { code, ...details } = error.extensions;
-  return { ...details, code, message: error.message };
 }

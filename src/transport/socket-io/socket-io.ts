@@ -5,21 +5,24 @@ import { openSignals, observeDelivery, relay, validateCursor } from '../../api/s
 import { KeySourceUnavailableError, TokenError, type Identity } from '../../auth/tokens';
 import type { Feed } from '../../broker/feed';
 import type { Core } from '../../core';
-import { refusal, unauthenticated, unavailable } from '../../errors';
+import { type CodedError, codedError, refusal, unauthenticated, unavailable } from '../../errors';
 import { clientIp } from '../../limits/client-ip';
 import { peerKey } from '../../presence/presence';
 import { CloseCode, CONNECTION_INIT_TIMEOUT_MS, ErrorCode, MAX_WS_PAYLOAD_BYTES, SOCKET_IO_PATH, SocketIoEvent } from '../../protocol';
 import { wsContext } from '../context';
 import { WsSession } from '../session';
+import { OrderedSends } from '../ordered-sends';
 import type { SideTransport } from '../side-transport';
 import type { UpgradeGate } from '../upgrade';
 import { KEEPALIVE_MS } from '../ws-adapter';
-import { type CodedError, codedError, isClientEvent, parseSend, seedMessage } from './messages';
+import { isClientEvent, parseSend, seedMessage } from './messages';
 
 /** Packets waiting in a socket's Engine.IO buffer past which its feed is not read until the buffer drains. */
 const HIGH_WATER_PACKETS = 64;
 /** Sends of one socket accepted and not yet answered; past this an emit is refused RATE_LIMITED at once. */
 const MAX_SENDS_IN_FLIGHT = 32;
+/** When a send refused for too many in flight may be tried again. */
+const SENDS_RETRY_AFTER_MS = 100;
 /** Engine.IO's own heartbeat: a client that misses a pong this long after a ping is cut. */
 const PING_TIMEOUT_MS = 10_000;
 
@@ -118,9 +121,7 @@ export function attachSocketIo(gate: UpgradeGate, core: Core): SideTransport {
       log.error({ err: error }, 'Socket.IO feed failed');
       socket.disconnect(true);
     });
-    // One socket's sends are accepted in the order it emitted them, as on one GraphQL WebSocket.
-    let chain = Promise.resolve();
-    let inFlight = 0;
+    const sends = new OrderedSends(MAX_SENDS_IN_FLIGHT);
     socket.onAny((event: string, ...args: unknown[]) => {
       const last = args[args.length - 1];
       const ack = typeof last === 'function' ? (last as Ack) : null;
@@ -128,12 +129,7 @@ export function attachSocketIo(gate: UpgradeGate, core: Core): SideTransport {
       if (!isClientEvent(event)) {
         return refuse({ code: ErrorCode.BadUserInput, message: `unknown event ${JSON.stringify(event).slice(0, 64)}: emit offer, answer or ice-candidate` });
       }
-      if (inFlight >= MAX_SENDS_IN_FLIGHT) {
-        session.handle.refused?.();
-        return refuse({ code: ErrorCode.RateLimited, message: `at most ${MAX_SENDS_IN_FLIGHT} sends in flight per socket`, retryAfterMs: 100 });
-      }
-      inFlight++;
-      chain = chain.then(async () => {
+      const queued = sends.enqueue(async () => {
         try {
           const ctx = wsContext(core, session, 'socket.io');
           const { signal, idempotencyKey } = parseSend(event, args[0], session.identity.peerId);
@@ -143,10 +139,12 @@ export function attachSocketIo(gate: UpgradeGate, core: Core): SideTransport {
           const coded = codedError(error);
           if (coded === null) log.error({ err: error, event }, 'Socket.IO send failed');
           refuse(coded ?? { code: ErrorCode.Unavailable, message: 'the signal could not be accepted; nothing was stored, retry shortly' });
-        } finally {
-          inFlight--;
         }
       });
+      if (!queued) {
+        session.handle.refused?.();
+        refuse({ code: ErrorCode.RateLimited, message: `at most ${MAX_SENDS_IN_FLIGHT} sends in flight per socket`, retryAfterMs: SENDS_RETRY_AFTER_MS });
+      }
     });
   });
 
