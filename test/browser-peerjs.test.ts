@@ -1,9 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './helpers/browser';
-import { ChildGateway } from './helpers/child-gateway';
 import { startGateway, type TestGateway } from './helpers/gateway';
 import { bundlePeerjs, callWithCamera, peerjsPage, peerLog, sendData, untilLog } from './helpers/peerjs-page';
-import { TestRedis } from './helpers/redis';
+import { sharedRedisSuite } from './helpers/suite';
 
 /** The official PeerJS client (npm `peerjs`, bundled, no CDN) in Chromium pages, signalling through Switchboard. */
 describe('the peerjs browser client through Switchboard', () => {
@@ -55,19 +54,10 @@ describe('the peerjs browser client through Switchboard', () => {
   });
 
   describe('pages on two instances sharing a private Redis', () => {
-    let redis: TestRedis;
-    let instances: ChildGateway[];
-    beforeAll(async () => {
-      redis = await TestRedis.start();
-      instances = await Promise.all([0, 1].map(() => ChildGateway.start({ REDIS_URL: redis.url })));
-    }, 60_000);
-    afterAll(async () => {
-      await Promise.all(instances.map((instance) => instance.stop()));
-      await redis.stop();
-    });
+    const instances = sharedRedisSuite();
 
     test('a DataConnection and a MediaConnection cross instances', async () => {
-      const [first, second] = instances;
+      const [first, second] = instances();
       if (!first || !second) throw new Error('instances not started');
       const [alice, bob] = await Promise.all([open(first.url, 'pj-redis', 'alice'), open(second.url, 'pj-redis', 'bob')]);
       await dataAndMedia(alice, bob);

@@ -1,10 +1,9 @@
 import { SocketIoEvent } from '../src/protocol';
 import { ErrorCode } from '../src/protocol';
 import type { SeedMessage } from '../src/transport/socket-io/messages';
-import { ChildGateway } from './helpers/child-gateway';
 import { createSession } from './helpers/clients';
 import { startGateway, type TestGateway } from './helpers/gateway';
-import { TestRedis } from './helpers/redis';
+import { sharedRedisSuite } from './helpers/suite';
 import { nextEvent, opened, reach, remoteChannel, sdkClient, weriftSession } from './helpers/sdk';
 import { fakeSdp, HOST_CANDIDATE } from './helpers/sdp';
 import { connectError, ioPeer, type IoPeer } from './helpers/socket-io';
@@ -189,19 +188,10 @@ describe('Socket.IO on the same core', () => {
   }
 
   describe('two instances sharing a private Redis', () => {
-    let redis: TestRedis;
-    let instances: ChildGateway[];
-    beforeAll(async () => {
-      redis = await TestRedis.start();
-      instances = await Promise.all([0, 1].map(() => ChildGateway.start({ REDIS_URL: redis.url })));
-    }, 60_000);
-    afterAll(async () => {
-      await Promise.all(instances.map((instance) => instance.stop()));
-      await redis.stop();
-    });
+    const instances = sharedRedisSuite();
 
     it('a Socket.IO peer on one instance and an SDK peer on the other connect', async () => {
-      const [first, second] = instances;
+      const [first, second] = instances();
       if (!first || !second) throw new Error('instances not started');
       await connectAcross(second.url, first.url, 'io-redis');
     });

@@ -1,8 +1,9 @@
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Core } from '../core';
 import { clientIp } from '../limits/client-ip';
-import { CloseCode, MAX_WS_PAYLOAD_BYTES } from '../protocol';
+import { MAX_WS_PAYLOAD_BYTES } from '../protocol';
 import { DocumentCache } from './documents';
+import { drainSockets } from './drain';
 import type { WsSession } from './session';
 import type { UpgradeGate } from './upgrade';
 import { serveGraphqlWs } from './ws-adapter';
@@ -34,13 +35,7 @@ export function attachWebSocket(gate: UpgradeGate, core: Core, yoga: Enveloped, 
 
   return {
     drain: async (timeoutMs: number) => {
-      // Sockets with a session were told by the connection registry (after any reply in flight: see WsSession).
-      for (const client of wss.clients) if (!sessions.get(client)) client.close(CloseCode.GoingAway, 'server shutting down');
-      const closed = [...wss.clients].map((client) => new Promise<void>((resolve) => client.once('close', () => resolve())));
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-      clearTimeout(timer);
-      for (const client of wss.clients) client.terminate();
+      await drainSockets(wss, (client) => sessions.has(client), timeoutMs);
       adapter.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

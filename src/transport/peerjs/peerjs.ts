@@ -25,6 +25,7 @@ import {
   SignalKind,
 } from '../../protocol';
 import { wsContext } from '../context';
+import { drainSockets } from '../drain';
 import { keepAlive } from '../keepalive';
 import { OrderedSends } from '../ordered-sends';
 import { WsSession } from '../session';
@@ -233,12 +234,7 @@ export function attachPeerjs(gate: UpgradeGate, core: Core, config: PeerjsConfig
       return true;
     },
     drain: async (timeoutMs) => {
-      for (const client of wss.clients) if (!live.has(client)) client.close(CloseCode.GoingAway, 'server shutting down');
-      const closed = [...wss.clients].map((client) => new Promise<void>((resolve) => client.once('close', () => resolve())));
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-      clearTimeout(timer);
-      for (const client of wss.clients) client.terminate();
+      await drainSockets(wss, (client) => live.has(client), timeoutMs);
       stopKeepAlive();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

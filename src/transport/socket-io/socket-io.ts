@@ -12,6 +12,7 @@ import { CloseCode, CONNECTION_INIT_TIMEOUT_MS, ErrorCode, MAX_WS_PAYLOAD_BYTES,
 import { wsContext } from '../context';
 import { WsSession } from '../session';
 import { OrderedSends } from '../ordered-sends';
+import { within } from '../drain';
 import type { SideTransport } from '../side-transport';
 import type { UpgradeGate } from '../upgrade';
 import { KEEPALIVE_MS } from '../ws-adapter';
@@ -182,10 +183,7 @@ export function attachSocketIo(gate: UpgradeGate, core: Core): SideTransport {
     drain: async (timeoutMs) => {
       const sockets = [...io.of('/').sockets.values()];
       for (const socket of sockets) if (!admitted.has(socket)) socket.disconnect(true);
-      const closed = sockets.map((socket) => (socket.conn.readyState === 'closed' ? Promise.resolve() : once(socket.conn, 'close').then(() => undefined)));
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-      clearTimeout(timer);
+      await within(Promise.all(sockets.map((socket) => (socket.conn.readyState === 'closed' ? undefined : once(socket.conn, 'close')))), timeoutMs);
       engine.close();
     },
   };
