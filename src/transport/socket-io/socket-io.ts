@@ -104,13 +104,17 @@ export function attachSocketIo(gate: UpgradeGate, core: Core): SideTransport {
       core.connections.unregister(key, session.handle);
       throw error;
     }
+    // Idempotent: the feed ends once, and unregistering a handle that is no longer the peer's does nothing.
     const release = (): void => {
       void feed.return();
       core.connections.unregister(key, session.handle);
     };
     // A client gone during the checks above never gets a `disconnect`: its engine connection's close ends it.
     if (socket.conn.readyState !== 'open') release();
-    else socket.conn.once('close', release);
+    else {
+      socket.conn.once('close', release);
+      socket.once('disconnect', release);
+    }
     return { session, feed };
   };
 
