@@ -2,7 +2,8 @@ import { validateId, validateMessageData } from '../limits/validation';
 import { SignalKind } from '../protocol';
 import { builder } from './builder';
 import { requireIdentity } from './context';
-import { DeliveryRef, type EventOf, IDEMPOTENCY_KEY_HELP, relay, SignalRef, validateIdempotencyKey } from './signals';
+import { relay, validateIdempotencyKey } from './signaling';
+import { DeliveryRef, type EventOf, IDEMPOTENCY_KEY_HELP, SignalRef } from './signals';
 
 builder.objectRef<EventOf<'Message'>>(SignalKind.Message).implement({
   description: 'An app message from another peer of the room (sendMessage): to me, or broadcast to everyone but its sender.',
