@@ -1,7 +1,8 @@
 import { CREATE_SESSION, POLL_SIGNALS, REFRESH_SESSION } from '../client/operations';
 import type { Session } from '../client/types';
 import { CloseCode, ErrorCode } from '../src/protocol';
-import { codeOf, createSession, http, wsPeer, type GraphQLResponse, type WsPeer } from './helpers/clients';
+import { type Instance, subscribedPeer, twoInstances } from './helpers/backend';
+import { codeOf, http, wsPeer, type GraphQLResponse, type WsPeer } from './helpers/clients';
 import { gatewaySuite, sharedRedisSuite } from './helpers/suite';
 
 const API_KEY = 'backend-api-key-0123456789abcdef';
@@ -12,29 +13,14 @@ const ROOM = 'query Room($id: ID!) { room(id: $id) { id peers { id } } }';
 const REMOVE_PEER = 'mutation Remove($room: ID!, $peerId: ID!) { removePeer(room: $room, peerId: $peerId) }';
 const END_ROOM = 'mutation End($room: ID!) { endRoom(room: $room) }';
 
-interface Instance {
-  httpUrl: string;
-  wsUrl: string;
-}
-
 const admin = <T>(instance: Instance, query: string, variables: Record<string, unknown> = {}, key = API_KEY): Promise<GraphQLResponse<T>> =>
   http<T>(instance.httpUrl, query, variables, { headers: { 'x-api-key': key } });
 
-/** A peer subscribed on `instance`, with its socket and events. */
-async function joined(instance: Instance, room: string, id: string, sockets: WsPeer[], session?: Session) {
-  const { token } = session ?? (await createSession(instance.httpUrl, room, id, id.toUpperCase()));
-  const socket = wsPeer(instance.wsUrl, token);
-  sockets.push(socket);
-  const signals = socket.signals();
-  await signals.events.nextWhere((e) => e.__typename === 'Welcome');
-  return { token, socket, events: signals.events };
-}
-
 /** The whole admin story on two instances (or one, twice): list, look, refuse, remove, bar, end. */
 async function adminStory(one: Instance, two: Instance, room: string, sockets: WsPeer[]): Promise<void> {
-  const alice = await joined(one, room, 'alice', sockets);
-  const bob = await joined(two, room, 'bob', sockets);
-  const carol = await joined(one, room, 'carol', sockets);
+  const alice = await subscribedPeer(one, room, 'alice', sockets);
+  const bob = await subscribedPeer(two, room, 'bob', sockets);
+  const carol = await subscribedPeer(one, room, 'carol', sockets);
 
   const listed = await admin<{ rooms: Array<{ id: string; peers: Array<{ id: string; name: string }> }> }>(two, ROOMS);
   expect(listed.data?.rooms.find((r) => r.id === room)?.peers).toEqual([
@@ -69,7 +55,7 @@ async function adminStory(one: Instance, two: Instance, room: string, sockets: W
   // A new session (the backend mints one) may join.
   const minted = await admin<{ createSession: Session }>(two, CREATE_SESSION, { room, peerId: 'bob' });
   if (!minted.data) throw new Error(JSON.stringify(minted.errors));
-  const bobAgain = await joined(two, room, 'bob', sockets, minted.data.createSession);
+  const bobAgain = await subscribedPeer(two, room, 'bob', sockets, minted.data.createSession);
   expect(await alice.events.nextWhere((e) => e.__typename === 'PeerConnected')).toMatchObject({ peer: { id: 'bob' } });
 
   // Ending the room removes everyone, wherever they are connected.
@@ -104,8 +90,7 @@ describe('the admin API on two instances sharing Redis', () => {
   afterAll(() => Promise.all(sockets.map((s) => s.dispose())));
 
   it('acts on peers connected to the other instance', async () => {
-    const [one, two] = instances();
-    if (!one || !two) throw new Error('two instances expected');
+    const [one, two] = twoInstances(instances);
     await adminStory(one, two, 'admin-redis', sockets);
   });
 });

@@ -1,36 +1,22 @@
 import { SEND_MESSAGE } from '../client/operations';
 import type { Signal, SignalOf } from '../client/types';
 import { ErrorCode, MAX_MESSAGE_BYTES } from '../src/protocol';
-import { codeOf, createSession, wsPeer, type WsPeer } from './helpers/clients';
+import { type Instance, subscribedPeer, twoInstances } from './helpers/backend';
+import { codeOf, wsPeer, type WsPeer } from './helpers/clients';
 import type { Inbox } from './helpers/inbox';
 import { dataFrom, peersIn, weriftRoom, type WeriftRoom } from './helpers/room';
 import { nextEvent } from './helpers/sdk';
 import { gatewaySuite, sharedRedisSuite } from './helpers/suite';
 
-interface Instance {
-  httpUrl: string;
-  wsUrl: string;
-}
-
 type Message = SignalOf<'Message'>;
 const isMessage = (e: Signal): e is Message => e.__typename === 'Message';
 const messagesIn = (inbox: Inbox<Signal>): string[] => inbox.all.filter(isMessage).map((m) => m.data);
 
-/** A peer subscribed on `instance`. */
-async function joined(instance: Instance, room: string, id: string, sockets: WsPeer[], after?: string) {
-  const { token } = await createSession(instance.httpUrl, room, id);
-  const socket = wsPeer(instance.wsUrl, token);
-  sockets.push(socket);
-  const { events } = socket.signals(after);
-  await events.nextWhere((e) => e.__typename === 'Welcome');
-  return { token, socket, events };
-}
-
 /** Broadcast reaches every other peer once (not the sender), a direct message only its peer, and a cut socket resumes without loss or repeat. */
 async function broadcastStory(one: Instance, two: Instance, room: string, sockets: WsPeer[]): Promise<void> {
-  const alice = await joined(one, room, 'alice', sockets);
-  const bob = await joined(two, room, 'bob', sockets);
-  const carol = await joined(one, room, 'carol', sockets);
+  const alice = await subscribedPeer(one, room, 'alice', sockets);
+  const bob = await subscribedPeer(two, room, 'bob', sockets);
+  const carol = await subscribedPeer(one, room, 'carol', sockets);
   await alice.events.nextWhere((e) => e.__typename === 'PeerConnected' && e.peer.id === 'carol');
 
   const sent = await alice.socket.request<{ sendMessage: { id: string } }>(SEND_MESSAGE, { data: 'hand raised ✋\n' });
@@ -73,8 +59,8 @@ describe('app messages on one gateway', () => {
   });
 
   it('refuses oversize data, control characters and a flooding sender, each with its code', async () => {
-    const alice = await joined(suite.gw(), 'messages-limits', 'alice', sockets);
-    await joined(suite.gw(), 'messages-limits', 'bob', sockets);
+    const alice = await subscribedPeer(suite.gw(), 'messages-limits', 'alice', sockets);
+    await subscribedPeer(suite.gw(), 'messages-limits', 'bob', sockets);
     expect(codeOf(await alice.socket.request(SEND_MESSAGE, { data: 'x'.repeat(MAX_MESSAGE_BYTES + 1) }))).toBe(ErrorCode.PayloadTooLarge);
     expect(codeOf(await alice.socket.request(SEND_MESSAGE, { data: 'é'.repeat(MAX_MESSAGE_BYTES / 2) + 'x' }))).toBe(ErrorCode.PayloadTooLarge);
     expect(codeOf(await alice.socket.request(SEND_MESSAGE, { to: 'bob', data: 'bell \u0007' }))).toBe(ErrorCode.BadUserInput);
@@ -112,8 +98,7 @@ describe('app messages on two instances sharing Redis', () => {
   afterAll(() => Promise.all(sockets.map((s) => s.dispose())));
 
   it('broadcasts across instances once, and resumes across a cut socket', async () => {
-    const [one, two] = instances();
-    if (!one || !two) throw new Error('two instances expected');
+    const [one, two] = twoInstances(instances);
     await broadcastStory(one, two, 'messages-redis', sockets);
   });
 });

@@ -2,27 +2,17 @@ import WebSocket from 'ws';
 import { createSignalingClient, joinRoom } from '@switchboard/client';
 import { CREATE_SESSION, PEERS, POLL_SIGNALS } from '../client/operations';
 import { ErrorCode } from '../src/protocol';
-import { codeOf, createSession, http, wsPeer, type WsPeer } from './helpers/clients';
+import { type Instance, subscribedPeer, twoInstances } from './helpers/backend';
+import { codeOf, http, wsPeer, type WsPeer } from './helpers/clients';
 import { gatewaySuite, sharedRedisSuite } from './helpers/suite';
 import { backendToken } from './helpers/tokens';
 
 const CAPACITY = { MAX_PEERS_PER_ROOM: '2' };
 
-interface Instance {
-  httpUrl: string;
-  wsUrl: string;
-}
-
 /** Fills a room of capacity 2 through `first` and `second`, then checks every way in for a third peer. */
 async function thirdPeerIsRefused(first: Instance, second: Instance, room: string, sockets: WsPeer[]): Promise<void> {
-  const tokens: string[] = [];
-  for (const [instance, id] of [[first, 'a'], [second, 'b']] as const) {
-    const session = await createSession(instance.httpUrl, room, id);
-    tokens.push(session.token);
-    const socket = wsPeer(instance.wsUrl, session.token);
-    sockets.push(socket);
-    await socket.signals().events.nextWhere((e) => e.__typename === 'Welcome');
-  }
+  const a = await subscribedPeer(first, room, 'a', sockets);
+  await subscribedPeer(second, room, 'b', sockets);
   // A guest asking for a session in the full room.
   expect(codeOf(await http(second.httpUrl, CREATE_SESSION, { room }))).toBe(ErrorCode.RoomFull);
   // A token minted by a backend: refused when it subscribes and when it polls, on either instance.
@@ -32,7 +22,7 @@ async function thirdPeerIsRefused(first: Instance, second: Instance, room: strin
   await expect(socket.signals().events.next()).rejects.toThrow(ErrorCode.RoomFull);
   expect(codeOf(await http(second.httpUrl, POLL_SIGNALS, { waitMs: 0 }, { token }))).toBe(ErrorCode.RoomFull);
   // Nothing was stored: the roster is still the two peers.
-  const peers = await http<{ peers: Array<{ id: string }> }>(second.httpUrl, PEERS, {}, { token: tokens[0] ?? '' });
+  const peers = await http<{ peers: Array<{ id: string }> }>(second.httpUrl, PEERS, {}, { token: a.token });
   expect(peers.data?.peers.map((p) => p.id)).toEqual(['b']);
 }
 
@@ -61,8 +51,7 @@ describe('MAX_PEERS_PER_ROOM=2 on two instances sharing Redis', () => {
   afterAll(() => Promise.all(sockets.map((s) => s.dispose())));
 
   it('refuses the third peer with ROOM_FULL whichever instance it asks', async () => {
-    const [one, two] = instances();
-    if (!one || !two) throw new Error('two instances expected');
+    const [one, two] = twoInstances(instances);
     await thirdPeerIsRefused(one, two, 'full-redis', sockets);
   });
 });

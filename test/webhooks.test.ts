@@ -1,5 +1,6 @@
 import { LEAVE_ROOM } from '../client/operations';
-import { createSession, http, wsPeer, type WsPeer } from './helpers/clients';
+import { subscribedPeer, twoInstances } from './helpers/backend';
+import { http, type WsPeer } from './helpers/clients';
 import { startGateway, type TestGateway } from './helpers/gateway';
 import { sharedRedisSuite } from './helpers/suite';
 import { type ReceivedWebhook, WebhookReceiver } from './helpers/webhook-receiver';
@@ -7,20 +8,6 @@ import { type ReceivedWebhook, WebhookReceiver } from './helpers/webhook-receive
 const SECRET = 'webhook-secret-0123456789';
 const API_KEY = 'backend-api-key-0123456789abcdef';
 const END_ROOM = 'mutation End($room: ID!) { endRoom(room: $room) }';
-
-interface Instance {
-  httpUrl: string;
-  wsUrl: string;
-}
-
-/** A peer subscribed on `instance` (its join is a webhook). */
-async function joined(instance: Instance, room: string, id: string, sockets: WsPeer[]): Promise<WsPeer> {
-  const { token } = await createSession(instance.httpUrl, room, id);
-  const socket = wsPeer(instance.wsUrl, token);
-  sockets.push(socket);
-  await socket.signals().events.nextWhere((e) => e.__typename === 'Welcome');
-  return socket;
-}
 
 const summary = (hooks: ReceivedWebhook[]): string[] => hooks.map((h) => [h.event, h.peer?.id ?? '-', h.reason ?? '-'].join(' '));
 
@@ -52,11 +39,11 @@ describe('webhooks from one gateway', () => {
 
   it('POSTs peer.joined, peer.left (left, timeout, removed) and room.ended, signed; a receiver failing twice still gets each', async () => {
     const room = 'hooks-memory';
-    await joined(gw, room, 'alice', sockets);
-    const bob = await joined(gw, room, 'bob', sockets);
-    const carol = await joined(gw, room, 'carol', sockets);
-    await bob.request(LEAVE_ROOM);
-    carol.socket().terminate(); // gone for good: announced when the grace ends
+    await subscribedPeer(gw, room, 'alice', sockets);
+    const bob = await subscribedPeer(gw, room, 'bob', sockets);
+    const carol = await subscribedPeer(gw, room, 'carol', sockets);
+    await bob.socket.request(LEAVE_ROOM);
+    carol.socket.socket().terminate(); // gone for good: announced when the grace ends
     const timedOut = await healthy.nextOf(room, 5);
     expect(summary(timedOut).slice(3)).toEqual(expect.arrayContaining(['peer.left bob left', 'peer.left carol timeout']));
     expect((await http(gw.httpUrl, END_ROOM, { room }, { headers: { 'x-api-key': API_KEY } })).data).toEqual({ endRoom: 1 });
@@ -94,19 +81,18 @@ describe('webhooks from two instances sharing Redis', () => {
   });
 
   it('sends each event once, by id, from the instance that made the change', async () => {
-    const [one, two] = instances();
-    if (!one || !two) throw new Error('two instances expected');
+    const [one, two] = twoInstances(instances);
     const room = 'hooks-redis';
-    await joined(one, room, 'alice', sockets);
-    const bob = await joined(two, room, 'bob', sockets);
-    await bob.request(LEAVE_ROOM);
+    await subscribedPeer(one, room, 'alice', sockets);
+    const bob = await subscribedPeer(two, room, 'bob', sockets);
+    await bob.socket.request(LEAVE_ROOM);
     expect((await http(two.httpUrl, END_ROOM, { room }, { headers: { 'x-api-key': API_KEY } })).data).toEqual({ endRoom: 1 });
     const hooks = await receiver.nextOf(room, 5);
     expect(summary(hooks)).toEqual(['peer.joined alice -', 'peer.joined bob -', 'peer.left bob left', 'peer.left alice removed', 'room.ended - -']);
     expectWellFormed(hooks, room);
     // Each instance's webhooks go out in order: once a later one of each has arrived, no repeat is still on its way.
-    await joined(one, 'hooks-after-1', 'x', sockets);
-    await joined(two, 'hooks-after-2', 'y', sockets);
+    await subscribedPeer(one, 'hooks-after-1', 'x', sockets);
+    await subscribedPeer(two, 'hooks-after-2', 'y', sockets);
     await receiver.nextOf('hooks-after-1', 1);
     await receiver.nextOf('hooks-after-2', 1);
     expect(receiver.delivered.all.filter((h) => h.room === room)).toHaveLength(5);

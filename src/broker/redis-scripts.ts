@@ -128,6 +128,29 @@ end
 `;
 
 /**
+ * The checks a send and a broadcast share, before anything is stored. `idempotency`: the field of
+ * the sender's key in the hash `keys` (false without a key) and the receipt already stored under it.
+ * `senderRefusal`: 0 when the sender is not in the roster or a newer session holds its id,
+ * ${SUPERSEDED} when the caller's session is the older one; nil when it may send.
+ */
+const SENDER = `
+local function idempotency(keys, from, key)
+  if key == '' then return false, false end
+  local field = 'k:' .. from .. ':' .. key
+  return field, redis.call('HGET', keys, field)
+end
+local function senderRefusal(roster, meta, from, sid, start)
+  if redis.call('HEXISTS', roster, from) == 0 then return 0 end
+  local sender = redis.call('HMGET', meta, 's', 't')
+  if sender[1] and sender[1] ~= sid then
+    if tonumber(start) > tonumber(sender[2]) then return 0 end
+    return ${SUPERSEDED}
+  end
+  return nil
+end
+`;
+
+/**
  * Keys and arguments in the order of {@link send}'s lists. `idempotencyKey` is '' for none;
  * `traceparent` is '' when tracing is off (else stored as field `t` and published as `t`, so the
  * delivering instance continues the accepting one's trace).
@@ -135,20 +158,12 @@ end
  * still in the recipient's mailbox); 0 when the sender is not in the room; 1 when the recipient is
  * not; ${LATE} past the deadline; ${SUPERSEDED} when a newer session holds the sender's id.
  */
-const SEND_LUA = `${NOW_MS}${APPEND}${EPOCHS}
+const SEND_LUA = `${NOW_MS}${APPEND}${EPOCHS}${SENDER}
 if now > tonumber(ARGV[7]) then return ${LATE} end
-local idemField = false
-if ARGV[9] ~= '' then
-  idemField = 'k:' .. ARGV[6] .. ':' .. ARGV[9]
-  local first = redis.call('HGET', KEYS[4], idemField)
-  if first then return first end
-end
-if redis.call('HEXISTS', KEYS[1], ARGV[6]) == 0 then return 0 end
-local sender = redis.call('HMGET', KEYS[5], 's', 't')
-if sender[1] and sender[1] ~= ARGV[10] then
-  if tonumber(ARGV[11]) > tonumber(sender[2]) then return 0 end
-  return ${SUPERSEDED}
-end
+local idemField, first = idempotency(KEYS[4], ARGV[6], ARGV[9])
+if first then return first end
+local refused = senderRefusal(KEYS[1], KEYS[5], ARGV[6], ARGV[10], ARGV[11])
+if refused then return refused end
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 1 end
 local epoch = mailboxEpoch(KEYS[4], ARGV[8])
 local owner = redis.call('HGET', KEYS[4], 's') or ''
@@ -185,20 +200,12 @@ export const send = new LuaScript('sbSend', {
  * sender is not in the room; ${LATE} past the deadline; ${SUPERSEDED} when a newer session holds the
  * sender's id.
  */
-const BROADCAST_LUA = `${NOW_MS}${APPEND}${EPOCHS}
+const BROADCAST_LUA = `${NOW_MS}${APPEND}${EPOCHS}${SENDER}
 if now > tonumber(ARGV[6]) then return ${LATE} end
-local idemField = false
-if ARGV[8] ~= '' then
-  idemField = 'k:' .. ARGV[1] .. ':' .. ARGV[8]
-  local first = redis.call('HGET', KEYS[6], idemField)
-  if first then return first end
-end
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-local sender = redis.call('HMGET', KEYS[4], 's', 't')
-if sender[1] and sender[1] ~= ARGV[9] then
-  if tonumber(ARGV[10]) > tonumber(sender[2]) then return 0 end
-  return ${SUPERSEDED}
-end
+local idemField, first = idempotency(KEYS[6], ARGV[1], ARGV[8])
+if first then return first end
+local refused = senderRefusal(KEYS[1], KEYS[4], ARGV[1], ARGV[9], ARGV[10])
+if refused then return refused end
 local trace = false
 local extra = ''
 if ARGV[11] ~= '' then
