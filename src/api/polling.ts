@@ -58,7 +58,8 @@ async function poll(ctx: GatewayContext, after: string | null, waitMs: number): 
         if (welcome.kind !== SignalKind.Welcome || after === null || !welcome.resumed) events.push(welcome);
         events.push(...feed.drainQueued(MAX_POLL_BATCH_EVENTS - events.length));
         if (events.length === 0 && waitMs > 0 && !hold.signal.aborted) {
-          const live = await feed.nextWithin(waitMs);
+          // A feed ended under the wait (the backend removed the peer, a newer session took its id) answers with its code.
+          const live = await brokered(feed.nextWithin(waitMs));
           if (live) events.push(live, ...feed.drainQueued(MAX_POLL_BATCH_EVENTS - 1));
         }
         return { events, cursor: events[events.length - 1]?.cursor ?? welcome.cursor };
