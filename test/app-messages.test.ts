@@ -4,7 +4,7 @@ import { ErrorCode, MAX_MESSAGE_BYTES } from '../src/protocol';
 import { type Instance, subscribedPeer, twoInstances } from './helpers/backend';
 import { codeOf, wsPeer, type WsPeer } from './helpers/clients';
 import type { Inbox } from './helpers/inbox';
-import { dataFrom, peersIn, weriftRoom, type WeriftRoom } from './helpers/room';
+import { peersIn, weriftRoom, type WeriftRoom } from './helpers/room';
 import { nextEvent } from './helpers/sdk';
 import { gatewaySuite, sharedRedisSuite } from './helpers/suite';
 
@@ -86,9 +86,6 @@ describe('app messages on one gateway', () => {
     const direct = nextEvent(alice, 'message');
     await bob.message('unmute me', 'alice');
     expect(await direct).toEqual({ from: 'bob', data: 'unmute me', broadcast: false });
-    // The data channel still works alongside.
-    bob.send('alice', 'over the channel');
-    expect(await dataFrom(alice, 'bob', 'over the channel')).toEqual({ from: 'bob', data: 'over the channel' });
   });
 });
 
