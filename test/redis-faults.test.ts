@@ -41,7 +41,7 @@ describe('Redis broker under faults: pub/sub reconnects, lost data, recreated st
 
   const start = async (): Promise<RedisBroker> => {
     const b = new RedisBroker({
-      url: redis.url,
+      target: { kind: 'single', url: redis.url },
       mailboxEvents: 256,
       roomLogEvents: 256,
       retentionMs: 120_000,

@@ -1,7 +1,7 @@
 import { PEERS, SEND_ANSWER, SEND_ICE_CANDIDATE, SEND_OFFER } from '../client/operations';
 import type { Signal, SignalOf } from '../client/types';
 import { ErrorCode } from '../src/protocol';
-import { ChildGateway } from './helpers/child-gateway';
+import { ChildGateway, untilStatus } from './helpers/child-gateway';
 import { codeOf, createSession, http, wsPeer, type WsPeer } from './helpers/clients';
 import { wsPort } from './helpers/ports';
 import { TestRedis } from './helpers/redis';
@@ -11,20 +11,6 @@ import { openDataChannel } from './helpers/webrtc';
 /** The contract's bound for announcing the peers of a crashed instance. */
 const CRASH_ANNOUNCE_MS = 15_000;
 const CANDIDATES_PER_SIDE = 4;
-
-/** Polls an endpoint until it answers `status`, within a bound (a wait for a condition, not a sleep). */
-async function untilStatus(url: string, status: number, timeoutMs: number): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    const got = await fetch(url).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (got === status) return performance.now() - started;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms`);
-}
 
 describe('Redis scale-out: several instances behave as one gateway', () => {
   let redis: TestRedis;

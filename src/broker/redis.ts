@@ -1,18 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import Redis, { type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisTarget } from '../config';
 import type { DirectSignal, PeerAddress, PeerInfo, PeerSession, PresenceSignal, SignalEvent } from '../events';
 import { InstanceLeases } from '../presence/instance-leases';
 import { LeaveReason, SignalKind } from '../protocol';
 import { type Broker, BrokerUnavailableError, type LeaveScope, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
 import { RedisChannels } from './redis-channels';
+import { createRedisClients } from './redis-clients';
 import { INDEX_PREFIX, indexMember, keys } from './redis-keys';
 import * as scripts from './redis-scripts';
 import type { OpenReply, StreamEntry } from './redis-scripts';
 
 export interface RedisBrokerOptions {
-  url: string;
+  target: RedisTarget;
   mailboxEvents: number;
   roomLogEvents: number;
   retentionMs: number;
@@ -208,8 +210,9 @@ export class RedisBroker implements Broker {
       connectTimeout: CONNECT_TIMEOUT_MS,
       retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
     };
-    this.commands = new Redis(options.url, base);
-    this.subscriberConnection = new Redis(options.url, { ...base, enableReadyCheck: false });
+    const clients = createRedisClients(options.target, base);
+    this.commands = clients.commands;
+    this.subscriberConnection = clients.subscriber;
     for (const script of [scripts.send, scripts.join, scripts.leave, scripts.restore, scripts.claim, scripts.open]) script.define(this.commands);
     this.channels = new RedisChannels(this.subscriberConnection, options.log);
 
@@ -218,10 +221,17 @@ export class RedisBroker implements Broker {
       ['commands', this.commands],
       ['subscriber', this.subscriberConnection],
     ] as const) {
-      connection.on('error', (error: Error) => log.warn({ redis: name, err: error.message }, 'redis error'));
+      // While Redis stays away ioredis retries every half second: one warning per outage, the rest at debug.
+      let quiet = false;
+      connection.on('error', (error: Error) => {
+        log[quiet ? 'debug' : 'warn']({ redis: name, err: error.message }, 'redis error');
+        quiet = true;
+      });
       connection.on('ready', () => {
+        quiet = false;
         const again = this.wasReady[name];
         this.wasReady[name] = true;
+        if (!again && name === 'commands') void this.leases.renew();
         if (again) {
           log.info({ redis: name }, 'redis connection restored');
           void this.heal(name);
@@ -255,20 +265,30 @@ export class RedisBroker implements Broker {
     return this.commands;
   }
 
-  /** Resolves once both connections are ready, or after `timeoutMs` (the gateway then starts not ready). */
+  /**
+   * True once both connections are ready; false as soon as a first attempt fails or after
+   * `timeoutMs`, whichever comes first (the gateway then serves not ready and keeps reconnecting).
+   */
   async connected(timeoutMs: number): Promise<boolean> {
-    const ready = (c: Redis) =>
-      c.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => c.once('ready', () => resolve()));
+    const failed = (c: Redis) => new Promise<false>((resolve) => c.once('error', () => resolve(false)));
     let timer: NodeJS.Timeout | undefined;
     const ok = await Promise.race([
-      Promise.all([ready(this.commands), ready(this.subscriberConnection)]).then(() => true),
-      new Promise<boolean>((resolve) => {
+      this.whenConnected().then(() => true),
+      failed(this.commands),
+      failed(this.subscriberConnection),
+      new Promise<false>((resolve) => {
         timer = setTimeout(() => resolve(false), timeoutMs);
       }),
     ]);
     clearTimeout(timer);
     if (ok) await this.leases.renew();
     return ok;
+  }
+
+  /** Resolves once both connections have been ready (it never rejects: ioredis reconnects forever). */
+  whenConnected(): Promise<void> {
+    const ready = (c: Redis) => (c.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => c.once('ready', () => resolve())));
+    return Promise.all([ready(this.commands), ready(this.subscriberConnection)]).then(() => undefined);
   }
 
   async send(room: string, signal: DirectSignal, sender: SendOptions): Promise<SendResult> {

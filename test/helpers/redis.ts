@@ -31,6 +31,11 @@ export class TestRedis {
     return redis;
   }
 
+  /** A free port and a redis-server not started yet (`restart()` starts it): for a gateway that starts first. */
+  static async reserve(extraArgs: string[] = []): Promise<TestRedis> {
+    return new TestRedis(await freePort(), extraArgs);
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
