@@ -4,7 +4,6 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin } from 'graphql-yoga';
-import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { GatewayContext } from './api/context';
 import { schema } from './api/schema';
@@ -12,6 +11,7 @@ import { TokenService } from './auth/tokens';
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memory';
 import { RedisBroker } from './broker/redis';
+import type { RedisClient } from './broker/redis-clients';
 import { type Config, redisAddress } from './config';
 import type { Core } from './core';
 import { createLogger } from './logger';
@@ -51,7 +51,7 @@ export interface GatewayOptions {
   log?: Logger;
   /** A broker made by the caller; `rateLimitStore` then shares the rate limits (none: per process). */
   broker?: Broker;
-  rateLimitStore?: Redis;
+  rateLimitStore?: RedisClient;
   /** Envelop plugins after the gateway's own; they apply to every operation on every transport. */
   plugins?: Plugin[];
 }
@@ -65,7 +65,7 @@ const FEED_LIMITS = { maxQueuedEvents: MAX_SUBSCRIBER_QUEUE_EVENTS, maxQueuedByt
 const REDIS_FIRST_ATTEMPT_MS = 2_000;
 
 /** The broker the config asks for, and the Redis client the rate limits share when there is one. */
-async function createBroker(config: Config, log: Logger, onBrokerError: () => void): Promise<{ broker: Broker; rateLimitStore?: Redis }> {
+async function createBroker(config: Config, log: Logger, onBrokerError: () => void): Promise<{ broker: Broker; rateLimitStore?: RedisClient }> {
   if (config.redis !== undefined) {
     const target = config.redis;
     const broker = new RedisBroker({

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisTarget } from '../config';
 import type { DirectSignal, PeerAddress, PeerInfo, PeerSession, PresenceSignal, SignalEvent } from '../events';
@@ -8,8 +8,8 @@ import { LeaveReason, SignalKind } from '../protocol';
 import { type Broker, BrokerUnavailableError, type LeaveScope, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
 import { RedisChannels } from './redis-channels';
-import { createRedisClients } from './redis-clients';
-import { INDEX_PREFIX, indexMember, keys } from './redis-keys';
+import { createRedisClients, type RedisClient, watchShards } from './redis-clients';
+import { indexMember, keys } from './redis-keys';
 import * as scripts from './redis-scripts';
 import type { OpenReply, StreamEntry } from './redis-scripts';
 
@@ -180,8 +180,8 @@ function parseRoster(flat: string[]): RosterEntry[] {
  */
 export class RedisBroker implements Broker {
   readonly instanceId = randomBytes(6).toString('hex');
-  private readonly commands: Redis;
-  private readonly subscriberConnection: Redis;
+  private readonly commands: RedisClient;
+  private readonly subscriberConnection: RedisClient;
   private readonly channels: RedisChannels;
   private readonly subscribers = new Set<RedisSubscriber>();
   private readonly leases: InstanceLeases;
@@ -246,6 +246,22 @@ export class RedisBroker implements Broker {
         if (name === 'subscriber') for (const sub of this.subscribers) sub.buffer = sub.buffer ?? [];
       });
     }
+    let shardLost = false;
+    watchShards(this.subscriberConnection, {
+      lost: () => {
+        if (this.closed || shardLost) return;
+        shardLost = true;
+        log.warn('a redis cluster shard was lost; holding live messages until its slots are served again');
+        for (const sub of this.subscribers) sub.buffer = sub.buffer ?? [];
+      },
+      back: () => {
+        if (!shardLost) return;
+        shardLost = false;
+        log.info('every redis cluster shard subscribed again; catching up');
+        // As after a reconnect: a promoted replica may lack the last writes, so rosters are restored too.
+        void this.heal('commands');
+      },
+    });
     this.leases = new InstanceLeases({
       client: this.commands,
       instanceId: this.instanceId,
@@ -261,7 +277,7 @@ export class RedisBroker implements Broker {
   }
 
   /** The command connection, shared with the rate limiters so limits hold across instances. */
-  get client(): Redis {
+  get client(): RedisClient {
     return this.commands;
   }
 
@@ -270,7 +286,7 @@ export class RedisBroker implements Broker {
    * `timeoutMs`, whichever comes first (the gateway then serves not ready and keeps reconnecting).
    */
   async connected(timeoutMs: number): Promise<boolean> {
-    const failed = (c: Redis) => new Promise<false>((resolve) => c.once('error', () => resolve(false)));
+    const failed = (c: RedisClient) => new Promise<false>((resolve) => c.once('error', () => resolve(false)));
     let timer: NodeJS.Timeout | undefined;
     const ok = await Promise.race([
       this.whenConnected().then(() => true),
@@ -287,7 +303,7 @@ export class RedisBroker implements Broker {
 
   /** Resolves once both connections have been ready (it never rejects: ioredis reconnects forever). */
   whenConnected(): Promise<void> {
-    const ready = (c: Redis) => (c.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => c.once('ready', () => resolve())));
+    const ready = (c: RedisClient) => (c.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => c.once('ready', () => resolve())));
     return Promise.all([ready(this.commands), ready(this.subscriberConnection)]).then(() => undefined);
   }
 
@@ -327,6 +343,9 @@ export class RedisBroker implements Broker {
   async join(room: string, peer: PeerInfo, session: PeerSession): Promise<boolean> {
     const entry: RosterEntry = { id: peer.id, name: peer.name, o: this.instanceId, j: Date.now() };
     const event: PresenceSignal = { kind: SignalKind.PeerConnected, peer: { id: peer.id, name: peer.name } };
+    // Index first: every peer this instance owns is in its index (a member whose join failed, or
+    // that moved on, costs the reaper one owner check that does nothing).
+    await this.call(() => this.commands.sadd(keys.index(this.instanceId), indexMember(room, peer.id)));
     const result = await this.call(() =>
       scripts.join.run(
         this.commands,
@@ -334,7 +353,6 @@ export class RedisBroker implements Broker {
           roster: keys.roster(room),
           log: keys.log(room),
           mailbox: keys.mailbox(room, peer.id),
-          ownerIndex: keys.index(this.instanceId),
           seq: keys.seq(room),
           meta: keys.mailboxMeta(room, peer.id),
           roomEpoch: keys.roomEpoch(room),
@@ -348,8 +366,6 @@ export class RedisBroker implements Broker {
           roomChannel: keys.roomChannel(room),
           peerChannel: keys.peerChannel(room, peer.id),
           owner: this.instanceId,
-          indexMember: indexMember(room, peer.id),
-          indexPrefix: INDEX_PREFIX,
           deadlineMs: this.writeDeadline(),
           epochCandidate: this.newEpoch(),
           sid: session.id,
@@ -478,6 +494,7 @@ export class RedisBroker implements Broker {
       if (message.k === 'session') {
         if (message.u !== sub.self.session.id) sub.feed.fail(new SessionSupersededError('a newer session holds this peer id'));
       } else if (message.o !== this.instanceId) {
+        this.commands.srem(keys.index(this.instanceId), indexMember(sub.self.room, sub.self.id)).catch(() => undefined);
         this.movedHandler({ room: sub.self.room, peer: sub.self.id });
       }
       return;
@@ -512,23 +529,25 @@ export class RedisBroker implements Broker {
     return Promise.all([restored, caughtUp]).then(() => undefined);
   }
 
-  private restore(self: SessionPeer): Promise<void> {
+  private async restore(self: SessionPeer): Promise<void> {
     const { room, id, name, session } = self;
     const entry: RosterEntry = { id, name, o: this.instanceId, j: Date.now() };
-    return this.call(() =>
+    // Sent together, the index first: a heal restores many peers, one round trip each.
+    const indexed = this.call(() => this.commands.sadd(keys.index(this.instanceId), indexMember(room, id)));
+    const restored = this.call(() =>
       scripts.restore.run(
         this.commands,
-        { roster: keys.roster(room), ownerIndex: keys.index(this.instanceId), meta: keys.mailboxMeta(room, id) },
+        { roster: keys.roster(room), meta: keys.mailboxMeta(room, id) },
         {
           peerId: id,
           rosterEntry: JSON.stringify(entry),
-          indexMember: indexMember(room, id),
           sid: session.id,
           sessionStartMs: session.startedAtMs,
           epochCandidate: this.newEpoch(),
         },
       ),
     );
+    await Promise.all([indexed, restored]);
   }
 
   /**
@@ -558,11 +577,14 @@ export class RedisBroker implements Broker {
   private async resubscribed(subs: RedisSubscriber[]): Promise<void> {
     const channels = new Set(subs.flatMap((s) => [keys.peerChannel(s.self.room, s.self.id), keys.roomChannel(s.self.room)]));
     if (channels.size === 0) return;
-    await this.subscriberConnection.subscribe(...channels).catch((error: unknown) => this.options.log.warn({ err: error }, 'resubscribe failed'));
+    // One SSUBSCRIBE per channel: on a Cluster the channels of one command must share a slot.
+    await Promise.all([...channels].map((channel) => this.subscriberConnection.ssubscribe(channel))).catch((error: unknown) =>
+      this.options.log.warn({ err: error }, 'resubscribe failed'),
+    );
   }
 
   private async leaveOwnedBy(room: string, peerId: string, reason: LeaveReason, owner: string): Promise<boolean> {
-    return this.call(() =>
+    const left = await this.call(() =>
       scripts.leave.run(
         this.commands,
         {
@@ -580,13 +602,16 @@ export class RedisBroker implements Broker {
           maxlen: this.options.roomLogEvents,
           ttlMs: this.options.retentionMs,
           roomChannel: keys.roomChannel(room),
-          indexMember: indexMember(room, peerId),
-          indexPrefix: INDEX_PREFIX,
           epochCandidate: this.newEpoch(),
         },
       ),
     );
+    if (left === null) return false;
+    // Best effort: a member left behind only costs the reaper one owner check that does nothing.
+    this.commands.srem(keys.index(left.owner), indexMember(room, peerId)).catch(() => undefined);
+    return true;
   }
+
 
   /**
    * A marker other than the one seen before means Redis lost its data without this instance's

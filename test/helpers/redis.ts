@@ -21,8 +21,14 @@ export class TestRedis {
 
   private constructor(
     readonly port: number,
-    private readonly extraArgs: string[],
+    /** More redis-server options, used by every (re)start. */
+    readonly extraArgs: string[],
   ) {}
+
+  /** True while the redis-server process lives. */
+  get running(): boolean {
+    return this.process !== null && this.process.exitCode === null && this.process.signalCode === null;
+  }
 
   /** @param extraArgs more redis-server options, e.g. `['--enable-debug-command', 'yes']` for DEBUG SLEEP. */
   static async start(extraArgs: string[] = []): Promise<TestRedis> {
