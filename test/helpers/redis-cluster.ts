@@ -31,6 +31,8 @@ export class TestRedisCluster {
           '--cluster-config-file', join(dir, `nodes-${node.port}.conf`),
           '--cluster-node-timeout', String(CLUSTER_NODE_TIMEOUT_MS),
           '--dir', dir,
+          // A replica that never finished its first sync is not eligible to take over: sync at once.
+          '--repl-diskless-sync-delay', '0',
         );
         await node.restart();
         return node;
@@ -63,14 +65,16 @@ export class TestRedisCluster {
     return this.nodes.map((n) => ({ host: '127.0.0.1', port: n.port }));
   }
 
-  /** Resolves once every node reports the cluster ok with 3 primaries each serving slots. */
+  /** Resolves once every running node reports the cluster ok and every running replica is in sync with its primary. */
   async untilHealthy(timeoutMs = CLUSTER_READY_TIMEOUT_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    const ask = (port: number, ...args: string[]) => spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout;
     for (;;) {
-      const states = this.nodes
-        .filter((n) => n.running)
-        .map((n) => spawnSync('redis-cli', ['-p', String(n.port), 'cluster', 'info'], { encoding: 'utf8' }).stdout);
-      if (states.length > 0 && states.every((s) => s.includes('cluster_state:ok'))) return;
+      const running = this.nodes.filter((n) => n.running);
+      const states = running.map((n) => ask(n.port, 'cluster', 'info'));
+      const replication = running.map((n) => ask(n.port, 'info', 'replication'));
+      const synced = replication.every((r) => r.includes('role:master') || r.includes('master_link_status:up'));
+      if (states.length > 0 && states.every((s) => s.includes('cluster_state:ok')) && synced) return;
       if (Date.now() > deadline) throw new Error(`cluster not healthy within ${timeoutMs} ms: ${states.join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
