@@ -70,6 +70,7 @@ async function createBroker(config: Config, log: Logger, onBrokerError: () => vo
     const target = config.redis;
     const broker = new RedisBroker({
       target,
+      waitReplicas: config.redisWaitReplicas,
       mailboxEvents: config.mailboxEvents,
       roomLogEvents: config.roomLogEvents,
       retentionMs: config.mailboxTtlMs,

@@ -22,6 +22,8 @@ export interface RedisBrokerOptions {
   log: Logger;
   /** How long an instance's lease lives without renewal; its peers are announced gone after that. */
   leaseMs?: number;
+  /** Replicas each append waits for (WAIT) before it is acknowledged; 0 (default): none. */
+  waitReplicas?: number;
   /** Called for every failed Redis operation (metrics). */
   onError?: () => void;
 }
@@ -35,6 +37,8 @@ const COMMAND_TIMEOUT_MS = 2_000;
  */
 const WRITE_DEADLINE_MS = 1_500;
 const CONNECT_TIMEOUT_MS = 2_000;
+/** How long an append waits for its replicas (REDIS_WAIT_REPLICAS), inside the command timeout. */
+const WAIT_REPLICAS_TIMEOUT_MS = 1_000;
 /** Reconnect backoff cap: Redis coming back is noticed within this. */
 const MAX_RECONNECT_DELAY_MS = 500;
 const DEFAULT_LEASE_MS = 8_000;
@@ -337,6 +341,7 @@ export class RedisBroker implements Broker {
     if (result === 'late') throw this.late();
     if (result === 'superseded') throw new SessionSupersededError('a newer session holds your peer id');
     if (typeof result === 'string') return result;
+    await this.replicated(keys.mailbox(room, signal.to));
     return { id: result.id, at: msOf(result.id) };
   }
 
@@ -375,6 +380,7 @@ export class RedisBroker implements Broker {
     );
     if (result === 'late') throw this.late();
     if (result === 'superseded') throw new SessionSupersededError('a newer session holds this peer id');
+    if (result === 'joined') await this.replicated(keys.log(room));
     return result === 'joined';
   }
 
@@ -607,6 +613,7 @@ export class RedisBroker implements Broker {
       ),
     );
     if (left === null) return false;
+    await this.replicated(keys.log(room));
     // Best effort: a member left behind only costs the reaper one owner check that does nothing.
     this.commands.srem(keys.index(left.owner), indexMember(room, peerId)).catch(() => undefined);
     return true;
@@ -628,6 +635,24 @@ export class RedisBroker implements Broker {
       await this.heal('commands');
     } finally {
       this.healing = false;
+    }
+  }
+
+  /**
+   * With `waitReplicas`, holds the acknowledgement of a write until that many replicas have it
+   * (Redis WAIT), so a failover cannot lose it. WAIT counts the writes of its own connection: it is
+   * sent with a read of the written key, which routes it (on a Cluster) to the shard that took the
+   * write. Too few replicas in time: UNAVAILABLE, though the write may survive — the client's retry
+   * with the same idempotency key is answered with the first receipt, never stored twice.
+   */
+  private async replicated(key: string): Promise<void> {
+    const wanted = this.options.waitReplicas ?? 0;
+    if (wanted === 0) return;
+    const replies = await this.call(() => this.commands.pipeline().exists(key).wait(wanted, WAIT_REPLICAS_TIMEOUT_MS).exec());
+    const [error, acknowledged] = replies?.[1] ?? [new Error('no WAIT reply'), 0];
+    if (error || typeof acknowledged !== 'number' || acknowledged < wanted) {
+      this.options.onError?.();
+      throw new BrokerUnavailableError(`the write reached ${String(acknowledged)} of ${wanted} replicas in time; retry with the same idempotency key`);
     }
   }
 

@@ -37,8 +37,8 @@ export interface FailoverReport {
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Sends a steady stream of offers from `a` to `b` in `room` through `broker`, calls `fail` (kill a
- * primary, make Sentinel fail over) part-way, and keeps sending until the broker has acknowledged
+ * Sends a steady stream of offers from `a` to `b` in `room` through `broker`, starts `fail` (kill a
+ * primary, make Sentinel fail over) part-way without pausing the traffic, and keeps sending until the broker has acknowledged
  * {@link ACKS_AFTER_HEAL} sends after the failure; meanwhile `b` reads, resuming from its cursor
  * whenever its feed ends, as the SDK does. Returns what arrived against what was acknowledged.
  */
@@ -84,10 +84,12 @@ export async function trafficThroughFailover(broker: Broker, room: string, fail:
   let failedAt = 0;
   let healedAt = 0;
   let acksAfterHeal = 0;
+  // The failure runs alongside the traffic: sends go on while it happens.
+  let failing: Promise<void> = Promise.resolve();
   for (let i = 1; acksAfterHeal < ACKS_AFTER_HEAL; i++) {
     if (i === SENDS_BEFORE_FAILURE) {
       failedAt = Date.now();
-      await fail();
+      failing = fail();
     }
     const signal: DirectSignal = { kind: SignalKind.Offer, from: 'a', to: 'b', sdp: `v=0 #${i}` };
     const options: SendOptions = { session: S, idempotencyKey: `k${i}`, traceparent: null };
@@ -105,6 +107,7 @@ export async function trafficThroughFailover(broker: Broker, room: string, fail:
     }
     await wait(SEND_EVERY_MS);
   }
+  await failing;
   const last = acknowledged[acknowledged.length - 1] ?? 0;
   const drainDeadline = Date.now() + DRAIN_WITHIN_MS;
   while (!seen.includes(last) && Date.now() < drainDeadline) await wait(50);

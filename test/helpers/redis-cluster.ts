@@ -30,7 +30,6 @@ export class TestRedisCluster {
           '--cluster-enabled', 'yes',
           '--cluster-config-file', join(dir, `nodes-${node.port}.conf`),
           '--cluster-node-timeout', String(CLUSTER_NODE_TIMEOUT_MS),
-          '--dir', dir,
           // A replica that never finished its first sync is not eligible to take over: sync at once.
           '--repl-diskless-sync-delay', '0',
         );
