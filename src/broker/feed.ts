@@ -13,7 +13,8 @@ type Waiter = {
 /** Rough wire size of an event: what dominates is the SDP or candidate text. */
 function approximateBytes(event: SignalEvent): number {
   const body = 'sdp' in event ? event.sdp.length : 'candidate' in event ? event.candidate.candidate.length : 0;
-  return EVENT_OVERHEAD_BYTES + body;
+  const envelope = 'envelope' in event && event.envelope !== undefined ? event.envelope.length : 0;
+  return EVENT_OVERHEAD_BYTES + body + envelope;
 }
 
 const EVENT_OVERHEAD_BYTES = 256;
