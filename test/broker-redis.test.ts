@@ -9,7 +9,7 @@ const MAILBOX_EVENTS = 16;
 brokerContract('redis', async () => {
   const redis = await TestRedis.start();
   const broker = new RedisBroker({
-    url: redis.url,
+    target: { kind: 'single', url: redis.url },
     mailboxEvents: MAILBOX_EVENTS,
     roomLogEvents: 64,
     retentionMs: 120_000,
@@ -31,7 +31,7 @@ roomControlContract('redis, two instances', async ({ maxPeersPerRoom }) => {
   const redis = await TestRedis.start();
   const make = () =>
     new RedisBroker({
-      url: redis.url,
+      target: { kind: 'single', url: redis.url },
       mailboxEvents: MAILBOX_EVENTS,
       roomLogEvents: 64,
       retentionMs: 120_000,

@@ -5,8 +5,9 @@ import { LuaScript, reply } from './lua-script';
  * live subscribers" can never be split by a crash or a concurrent writer, and a Welcome's roster is
  * taken at exactly the stream position the subscriber starts from.
  *
- * Every key of one room shares the `{room}` hash tag, so each script touches one Redis Cluster slot
- * (the per-instance index set is the one exception; see README "Redis Cluster").
+ * Every key and channel of one room shares the `{room}` hash tag, so each script touches one Redis
+ * Cluster slot, and publishes with SPUBLISH (sharded pub/sub, Redis 7) on the shard that owns it.
+ * The per-instance peer index lives in another slot: the broker keeps it with separate commands.
  */
 
 const NOW_MS = `
@@ -58,7 +59,7 @@ local function append(key, seqKey, body, maxlen, ttl, channel, stream, epoch, ex
   end
   if idemField then redis.call('HSET', meta, idemField, id) end
   evict(key, tonumber(maxlen), ttl, meta)
-  redis.call('PUBLISH', channel, '{"i":"' .. id .. '","q":' .. q .. ',"s":"' .. stream .. '","p":"' .. epoch .. '"' .. extra .. ',"e":' .. body .. '}')
+  redis.call('SPUBLISH', channel, '{"i":"' .. id .. '","q":' .. q .. ',"s":"' .. stream .. '","p":"' .. epoch .. '"' .. extra .. ',"e":' .. body .. '}')
   return id
 end
 `;
@@ -101,7 +102,7 @@ local function claimSession(meta, mailbox, sid, start, candidate, takeOver, chan
   if takeOver and tonumber(start) > tonumber(current[2]) then
     redis.call('DEL', mailbox, meta)
     redis.call('HSET', meta, 's', sid, 't', start, 'e', candidate)
-    redis.call('PUBLISH', channel, '{"k":"session","u":"' .. sid .. '"}')
+    redis.call('SPUBLISH', channel, '{"k":"session","u":"' .. sid .. '"}')
     return 'new'
   end
   return 'superseded'
@@ -114,6 +115,7 @@ end
  */
 const LATE = -1;
 const SUPERSEDED = -2;
+
 /** The roster holds the room's capacity already (maxPeers > 0); nothing was stored. */
 const ROOM_FULL = -3;
 /** The session asking to join was removed from the room by the backend (see LEAVE's barMs). */
@@ -232,52 +234,49 @@ export const broadcast = new LuaScript('sbBroadcast', {
   },
 });
 
+/** `maxPeers`: 0 for no limit; `removed` holds `<sid>:<start ms>` of a session the backend removed. ${REMOVED} when the backend removed this session (and it is not a newer one); ${ROOM_FULL} when a new peer would take the roster past maxPeers (checked and added in this one step: no two instances both admit the last seat). */
 /**
- * Keys and arguments in the order of {@link join}'s lists (`maxPeers` 0 for no limit; `removed` holds
- * `<sid>:<start ms>` of a session the backend removed).
+ * Keys and arguments in the order of {@link join}'s lists.
  * Returns the PeerConnected entry id; nil when the peer was already in the roster (then its owner
- * moves to this instance and the previous owner is told on the peer's channel); ${LATE} past the
- * deadline; ${SUPERSEDED} when a newer session holds the peer id; ${REMOVED} when the backend removed
- * this session (and it is not a newer one); ${ROOM_FULL} when a new peer would take the roster past
- * maxPeers (checked and added in this one step: no two instances both admit the last seat).
+ * moves to this instance and the previous owner is told on the peer's channel, and drops the peer
+ * from its own index); ${LATE} past the
+ * deadline; ${SUPERSEDED} when a newer session holds the peer id.
  */
 const JOIN_LUA = `${NOW_MS}${APPEND}${EPOCHS}${SESSION}${CAPACITY}
-if now > tonumber(ARGV[11]) then return ${LATE} end
-local bar = redis.call('GET', KEYS[8])
+if now > tonumber(ARGV[9]) then return ${LATE} end
+local bar = redis.call('GET', KEYS[7])
 if bar then
   local sid, start = string.match(bar, '^(.*):(%d+)$')
-  if sid == ARGV[13] or tonumber(ARGV[14]) <= tonumber(start) then return ${REMOVED} end
+  if sid == ARGV[11] or tonumber(ARGV[12]) <= tonumber(start) then return ${REMOVED} end
 end
-if full(KEYS[1], ARGV[1], ARGV[15]) then return ${ROOM_FULL} end
-local session = claimSession(KEYS[6], KEYS[3], ARGV[13], ARGV[14], ARGV[12], true, ARGV[7])
+if full(KEYS[1], ARGV[1], ARGV[13]) then return ${ROOM_FULL} end
+local session = claimSession(KEYS[5], KEYS[3], ARGV[11], ARGV[12], ARGV[10], true, ARGV[7])
 if session == 'superseded' then return ${SUPERSEDED} end
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
 redis.call('PERSIST', KEYS[3])
-redis.call('PERSIST', KEYS[6])
-redis.call('SADD', KEYS[4], ARGV[9])
+redis.call('PERSIST', KEYS[5])
 if prev then
   local entry = cjson.decode(prev)
   if entry.o ~= ARGV[8] or session == 'new' then
-    if entry.o ~= ARGV[8] then redis.call('SREM', ARGV[10] .. entry.o, ARGV[9]) end
     if session == 'new' then entry = cjson.decode(ARGV[2]) end
     entry.o = ARGV[8]
     redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
-    redis.call('PUBLISH', ARGV[7], '{"k":"moved","o":"' .. ARGV[8] .. '"}')
+    redis.call('SPUBLISH', ARGV[7], '{"k":"moved","o":"' .. ARGV[8] .. '"}')
   end
   return false
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PERSIST', KEYS[2])
-redis.call('PERSIST', KEYS[5])
-redis.call('PERSIST', KEYS[7])
-return append(KEYS[2], KEYS[5], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], 'r', roomEpoch(KEYS[7], ARGV[12]), '')
+redis.call('PERSIST', KEYS[4])
+redis.call('PERSIST', KEYS[6])
+return append(KEYS[2], KEYS[4], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], 'r', roomEpoch(KEYS[6], ARGV[10]), '')
 `;
 
 export type JoinReply = { joined: string } | 'present' | 'late' | 'superseded' | 'full' | 'removed';
 
 export const join = new LuaScript('sbJoin', {
-  keys: ['roster', 'log', 'mailbox', 'ownerIndex', 'seq', 'meta', 'roomEpoch', 'removed'],
-  args: ['peerId', 'rosterEntry', 'event', 'maxlen', 'ttlMs', 'roomChannel', 'peerChannel', 'owner', 'indexMember', 'indexPrefix', 'deadlineMs', 'epochCandidate', 'sid', 'sessionStartMs', 'maxPeers'],
+  keys: ['roster', 'log', 'mailbox', 'seq', 'meta', 'roomEpoch', 'removed'],
+  args: ['peerId', 'rosterEntry', 'event', 'maxlen', 'ttlMs', 'roomChannel', 'peerChannel', 'owner', 'deadlineMs', 'epochCandidate', 'sid', 'sessionStartMs', 'maxPeers'],
   lua: JOIN_LUA,
   decode: (value): JoinReply => {
     if (typeof value === 'string') return { joined: value };
@@ -292,10 +291,8 @@ export const join = new LuaScript('sbJoin', {
 
 /**
  * Keys and arguments in the order of {@link leave}'s lists (`requiredOwner` '' for any).
- * Returns { PeerDisconnected entry id, 1 when the roster is now empty (else 0), the event }, or nil. The mailbox (and its meta) expire after the
- * retention; the room's log, sequence and epoch too once the roster is empty. With `barMs` > 0 (the
- * backend removed the peer) the session that owns the peer id may not join again for barMs (`removed`
- * holds it), and the peer's live subscribers, on whichever instance, are told to end.
+ * Returns { PeerDisconnected entry id, the instance that owned the peer }, or nil. The mailbox (and its meta) expire after the
+ * retention; the room's log, sequence and epoch too once the roster is empty.
  */
 const LEAVE_LUA = `${NOW_MS}${APPEND}${EPOCHS}
 local current = redis.call('HGET', KEYS[1], ARGV[1])
@@ -303,13 +300,12 @@ if not current then return false end
 local entry = cjson.decode(current)
 if ARGV[3] ~= '' and entry.o ~= ARGV[3] then return false end
 redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('SREM', ARGV[8] .. entry.o, ARGV[7])
 local event = cjson.encode({ kind = 'PeerDisconnected', peer = { id = entry.id, name = entry.name }, reason = ARGV[2] })
-local id = append(KEYS[2], KEYS[4], event, ARGV[4], tonumber(ARGV[5]), ARGV[6], 'r', roomEpoch(KEYS[6], ARGV[9]), '')
-if tonumber(ARGV[10]) > 0 then
+local id = append(KEYS[2], KEYS[4], event, ARGV[4], tonumber(ARGV[5]), ARGV[6], 'r', roomEpoch(KEYS[6], ARGV[7]), '')
+if tonumber(ARGV[8]) > 0 then
   local owner = redis.call('HMGET', KEYS[5], 's', 't')
-  if owner[1] then redis.call('SET', KEYS[7], owner[1] .. ':' .. owner[2], 'PX', ARGV[10]) end
-  redis.call('PUBLISH', ARGV[11], '{"k":"removed"}')
+  if owner[1] then redis.call('SET', KEYS[7], owner[1] .. ':' .. owner[2], 'PX', ARGV[8]) end
+  redis.call('SPUBLISH', ARGV[9], '{"k":"removed"}')
 end
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
 redis.call('PEXPIRE', KEYS[5], ARGV[5])
@@ -319,20 +315,25 @@ if last then
   redis.call('PEXPIRE', KEYS[4], ARGV[5])
   redis.call('PEXPIRE', KEYS[6], ARGV[5])
 end
-return { id, last and 1 or 0, event }
+return { id, entry.o, last and 1 or 0, event }
 `;
 
-/** Null when the peer was not in the roster; else the PeerDisconnected appended, and whether it was the room's last peer. */
-export type LeaveReply = { id: string; last: boolean; event: string } | null;
+/**
+ * Null when the peer was not in the roster; else the PeerDisconnected appended (its id and JSON), the
+ * instance that owned the peer, and whether it was the room's last. With `barMs` > 0 (the backend
+ * removed the peer) the session that owns the peer id may not join again for barMs (`removed` holds
+ * it), and the peer's live subscribers, on whichever instance, are told to end.
+ */
+export type LeaveReply = { id: string; owner: string; last: boolean; event: string } | null;
 
 export const leave = new LuaScript('sbLeave', {
   keys: ['roster', 'log', 'mailbox', 'seq', 'meta', 'roomEpoch', 'removed'],
-  args: ['peerId', 'reason', 'requiredOwner', 'maxlen', 'ttlMs', 'roomChannel', 'indexMember', 'indexPrefix', 'epochCandidate', 'barMs', 'peerChannel'],
+  args: ['peerId', 'reason', 'requiredOwner', 'maxlen', 'ttlMs', 'roomChannel', 'epochCandidate', 'barMs', 'peerChannel'],
   lua: LEAVE_LUA,
   decode: (value): LeaveReply => {
     if (value === null) return null;
-    const [id, last, event] = reply.array(value, 'leave');
-    return { id: reply.string(id, 'leave id'), last: reply.number(last, 'leave last') === 1, event: reply.string(event, 'leave event') };
+    const [id, owner, last, event] = reply.array(value, 'leave');
+    return { id: reply.string(id, 'leave id'), owner: reply.string(owner, 'leave owner'), last: reply.number(last, 'leave last') === 1, event: reply.string(event, 'leave event') };
   },
 });
 
@@ -340,25 +341,22 @@ export const leave = new LuaScript('sbLeave', {
  * Keys and arguments in the order of {@link restore}'s lists. Puts a live peer back after Redis lost its data, with its session; silent.
  */
 const RESTORE_LUA = `
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then redis.call('SADD', KEYS[2], ARGV[3]) end
-if redis.call('HEXISTS', KEYS[3], 's') == 0 then redis.call('HSET', KEYS[3], 's', ARGV[4], 't', ARGV[5]) end
-redis.call('HSETNX', KEYS[3], 'e', ARGV[6])
+redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('HEXISTS', KEYS[2], 's') == 0 then redis.call('HSET', KEYS[2], 's', ARGV[3], 't', ARGV[4]) end
+redis.call('HSETNX', KEYS[2], 'e', ARGV[5])
 return 1
 `;
 
 export const restore = new LuaScript('sbRestore', {
-  keys: ['roster', 'ownerIndex', 'meta'],
-  args: ['peerId', 'rosterEntry', 'indexMember', 'sid', 'sessionStartMs', 'epochCandidate'],
+  keys: ['roster', 'meta'],
+  args: ['peerId', 'rosterEntry', 'sid', 'sessionStartMs', 'epochCandidate'],
   lua: RESTORE_LUA,
   decode: (value): void => {
     if (value !== 1) reply.unexpected(value, 'restore');
   },
 });
 
-/**
- * Keys and arguments: {@link claim}'s lists. Returns 1 when the id was free and is now reserved; 0
- * when it is taken; ${ROOM_FULL} when the roster is at maxPeers.
- */
+/** Keys and arguments: {@link claim}'s lists. Returns 1 when the id was free and is now reserved. */
 const CLAIM_LUA = `${CAPACITY}
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
 if full(KEYS[1], ARGV[1], ARGV[3]) then return ${ROOM_FULL} end
@@ -370,6 +368,7 @@ export const claim = new LuaScript('sbClaim', {
   keys: ['roster', 'claim'],
   args: ['peerId', 'ttlMs', 'maxPeers'],
   lua: CLAIM_LUA,
+  /** 'full' when the roster is at maxPeers. */
   decode: (value): 'claimed' | 'taken' | 'full' => {
     const n = reply.number(value, 'claim');
     return n === 1 ? 'claimed' : n === ROOM_FULL ? 'full' : 'taken';
