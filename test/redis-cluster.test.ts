@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import pino from 'pino';
 import { RedisBroker } from '../src/broker/redis';
 import { brokerContract } from './broker.contract';
+import { roomControlContract } from './broker-rooms.contract';
 import { ChildGateway } from './helpers/child-gateway';
 import { wsPeer, type WsPeer } from './helpers/clients';
 import { trafficThroughFailover } from './helpers/failover-traffic';
@@ -29,6 +30,22 @@ brokerContract('redis cluster (3 primaries, 3 replicas)', async () => {
   });
   if (!(await broker.connected(10_000))) throw new Error('redis cluster broker did not connect');
   return { broker, limits: { mailboxEvents: MAILBOX_EVENTS }, close: () => broker.close() };
+});
+
+roomControlContract('redis cluster, two instances', async ({ maxPeersPerRoom }) => {
+  const make = () =>
+    new RedisBroker({
+      target: { kind: 'cluster', nodes: cluster.hostPorts },
+      mailboxEvents: MAILBOX_EVENTS,
+      roomLogEvents: 64,
+      retentionMs: 120_000,
+      feedLimits: { maxQueuedEvents: 1024, maxQueuedBytes: 1 << 20 },
+      maxPeersPerRoom,
+      log: pino({ level: 'warn' }),
+    });
+  const brokers: [RedisBroker, RedisBroker] = [make(), make()];
+  for (const broker of brokers) if (!(await broker.connected(10_000))) throw new Error('redis cluster broker did not connect');
+  return { brokers, close: async () => void (await Promise.all(brokers.map((broker) => broker.close()))) };
 });
 
 describe('three gateway instances on the Redis Cluster', () => {
