@@ -85,9 +85,10 @@ export const MAX_CURSOR_CHARS = 128;
 
 /**
  * Socket.IO (DESIGN §4b), WebSocket transport only, on the gateway's port at this path. A client emits
- * `offer`, `answer` and `ice-candidate` with an ack; the server emits the rest. `closing` comes just
- * before the server disconnects a socket, with the WebSocket close code it stands for (4100 replaced,
- * 4102 slow consumer, 4129 flooding, 1001 shutdown); `error` answers an emit that asked for no ack.
+ * `offer`, `answer`, `ice-candidate` and `leave` (leaveRoom) with an ack; the server emits the rest.
+ * `closing` comes just before the server disconnects a socket, with the WebSocket close code it stands
+ * for (4100 replaced, 4101 left, 4102 slow consumer, 4129 flooding, 1001 shutdown); `error` answers an
+ * emit that asked for no ack.
  */
 export const SOCKET_IO_PATH = '/socket.io/';
 export const SocketIoEvent = {
@@ -97,6 +98,7 @@ export const SocketIoEvent = {
   Offer: 'offer',
   Answer: 'answer',
   IceCandidate: 'ice-candidate',
+  Leave: 'leave',
   Closing: 'closing',
   Error: 'error',
 } as const;

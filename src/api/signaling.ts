@@ -3,7 +3,7 @@ import type { Delivery, DirectSignal, SignalEvent } from '../events';
 import { refusal } from '../errors';
 import { RateLimits } from '../limits/rate-limits';
 import { peerKey } from '../presence/presence';
-import { ErrorCode, IDEMPOTENCY_KEY_PATTERN, MAX_CURSOR_CHARS, SignalKind } from '../protocol';
+import { CloseCode, ErrorCode, IDEMPOTENCY_KEY_PATTERN, MAX_CURSOR_CHARS, SignalKind } from '../protocol';
 import { brokered } from './broker-call';
 import { type GatewayContext, requireIdentity } from './context';
 import { limited } from './limited';
@@ -56,6 +56,15 @@ export async function openSignals(ctx: GatewayContext, after: string | null): Pr
   feed.onClose(detach);
   ctx.adoptFeed(feed);
   return feed;
+}
+
+/** `leaveRoom`: the caller leaves at once (others get PeerDisconnected "left") and its connection ends (4101). */
+export async function leaveRoom(ctx: GatewayContext): Promise<boolean> {
+  const identity = requireIdentity(ctx);
+  const self = { id: identity.peerId, name: identity.name, room: identity.room, session: identity.session };
+  const left = await brokered(ctx.core.presence.leave(self));
+  ctx.core.connections.end(peerKey(identity.room, identity.peerId), CloseCode.SessionEnded, 'session ended: left the room');
+  return left;
 }
 
 /** A transport hands `event` to its peer: relay latency, and the trace of a direct signal. */

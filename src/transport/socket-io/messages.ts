@@ -53,7 +53,7 @@ const inputs = {
   }),
 } as const;
 
-/** The events a client may emit. */
+/** The signals a client may emit (and `leave`, which carries nothing). */
 export type ClientEvent = keyof typeof inputs;
 
 export function isClientEvent(event: string): event is ClientEvent {
