@@ -1,11 +1,11 @@
 import type { Feed } from '../broker/feed';
-import type { DirectSignal, IceCandidateData, SignalEvent } from '../events';
+import type { DirectSignal, IceCandidateData, PeerInfo, SignalEvent } from '../events';
 import { refusal } from '../errors';
 import { limited } from './limited';
 import { RateLimits } from '../limits/rate-limits';
 import { validateCandidate, validateId, validateSdp } from '../limits/validation';
 import { peerKey } from '../presence/presence';
-import { ErrorCode, IDEMPOTENCY_KEY_PATTERN, MAX_CURSOR_CHARS, SignalKind } from '../protocol';
+import { ErrorCode, IDEMPOTENCY_KEY_PATTERN, MAX_CURSOR_CHARS, MAX_PRESENCE_BATCH_ENTRIES, PRESENCE_BATCH_WINDOW_MS, PresenceMode, SignalKind } from '../protocol';
 import { brokered } from './broker-call';
 import { builder, PeerRef } from './builder';
 import { type GatewayContext, requireIdentity } from './context';
@@ -45,6 +45,30 @@ builder.objectRef<EventOf<'PeerDisconnected'>>(SignalKind.PeerDisconnected).impl
     peer: t.expose('peer', { type: PeerRef }),
     reason: t.exposeString('reason', { description: 'left (leaveRoom) or timeout (connection lost past the grace period).' }),
   }),
+});
+
+const PeerDepartureRef = builder.objectRef<{ peer: PeerInfo; reason: string }>('PeerDeparture').implement({
+  description: 'A peer that left, in a PresenceBatch.',
+  fields: (t) => ({
+    peer: t.expose('peer', { type: PeerRef }),
+    reason: t.exposeString('reason', { description: 'left (leaveRoom) or timeout (connection lost past the grace period).' }),
+  }),
+});
+
+builder.objectRef<EventOf<'PresenceBatch'>>(SignalKind.PresenceBatch).implement({
+  description:
+    `With presence: BATCHED, in place of PeerConnected/PeerDisconnected: the joins and leaves of up to ${PRESENCE_BATCH_WINDOW_MS} ms ` +
+    `(at most ${MAX_PRESENCE_BATCH_ENTRIES} entries), in order. Apply joined, then left. Its cursor resumes after its last entry.`,
+  interfaces: [SignalRef],
+  fields: (t) => ({
+    joined: t.expose('joined', { type: [PeerRef] }),
+    left: t.expose('left', { type: [PeerDepartureRef] }),
+  }),
+});
+
+export const PresenceModeRef = builder.enumType('PresenceMode', {
+  description: 'How joins and leaves are delivered: EACH as single events, BATCHED as PresenceBatch events (rooms of hundreds or thousands of peers).',
+  values: { EACH: { value: PresenceMode.Each }, BATCHED: { value: PresenceMode.Batched } } as const,
 });
 
 for (const kind of [SignalKind.Offer, SignalKind.Answer] as const) {
@@ -157,6 +181,9 @@ builder.mutationFields((t) => ({
   }),
 }));
 
+/** The `presence` argument's help, on `signals` and `pollSignals`. */
+export const PRESENCE_ARG_HELP = 'BATCHED for large rooms: joins and leaves as PresenceBatch events.';
+
 export function validateCursor(after: string | number | null | undefined): string | null {
   if (after === null || after === undefined) return null;
   const cursor = String(after);
@@ -168,13 +195,13 @@ export function validateCursor(after: string | number | null | undefined): strin
  * Opens the caller's event stream: counts it as connected (presence), then Welcome, replay after the
  * cursor, and live events. The transport adopts it (see GatewayContext.adoptFeed).
  */
-async function openSignals(ctx: GatewayContext, after: string | null): Promise<Feed> {
+async function openSignals(ctx: GatewayContext, after: string | null, presence: PresenceMode): Promise<Feed> {
   const identity = requireIdentity(ctx);
   const self = { id: identity.peerId, name: identity.name, room: identity.room, session: identity.session };
   const detach = await brokered(ctx.core.presence.attach(self));
   let feed: Feed;
   try {
-    feed = await brokered(ctx.core.broker.open(self, after));
+    feed = await brokered(ctx.core.broker.open(self, after, presence));
   } catch (error) {
     detach();
     throw error;
@@ -188,10 +215,10 @@ builder.subscriptionField('signals', (t) =>
   t.field({
     type: SignalRef,
     description:
-      'My events only: Welcome first, then PeerConnected/PeerDisconnected and the offers, answers and candidates sent to me. ' +
+      'My events only: Welcome first, then PeerConnected/PeerDisconnected (or PresenceBatch) and the offers, answers and candidates sent to me. ' +
       'Pass the last cursor you received as after to resume without loss or duplicates.',
-    args: { after: t.arg.id() },
-    subscribe: (_root, args, ctx) => openSignals(ctx, validateCursor(args.after)),
+    args: { after: t.arg.id(), presence: t.arg({ type: PresenceModeRef, defaultValue: PresenceMode.Each, description: PRESENCE_ARG_HELP }) },
+    subscribe: (_root, args, ctx) => openSignals(ctx, validateCursor(args.after), args.presence ?? PresenceMode.Each),
     resolve: (event, _args, ctx) => {
       if (event.kind === SignalKind.Offer || event.kind === SignalKind.Answer || event.kind === SignalKind.IceCandidate) {
         ctx.core.metrics.relayLatency.observe({ type: event.kind }, Math.max(0, Date.now() - event.at) / 1000);

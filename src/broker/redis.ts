@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Redis, { type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DirectSignal, PeerAddress, PeerInfo, PeerSession, PresenceSignal, SignalEvent } from '../events';
-import { LeaveReason, SignalKind } from '../protocol';
+import { LeaveReason, PresenceMode, SignalKind } from '../protocol';
 import { type Broker, BrokerUnavailableError, type LeaveScope, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
 import { RedisChannels } from './redis-channels';
@@ -389,8 +389,8 @@ export class RedisBroker implements Broker {
     return ok === 1;
   }
 
-  async open(self: SessionPeer, after: string | null): Promise<Feed> {
-    const feed = new Feed(this.options.feedLimits);
+  async open(self: SessionPeer, after: string | null, presence: PresenceMode = PresenceMode.Each): Promise<Feed> {
+    const feed = new Feed(this.options.feedLimits, presence);
     const sub = new RedisSubscriber(self, feed);
     const onMessage = (message: unknown) => this.onMessage(sub, message as Published);
     try {
