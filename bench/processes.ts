@@ -18,8 +18,8 @@ export interface Running {
   targets: Target[];
   /** The server processes whose CPU and memory count (not Redis). */
   pids: number[];
-  /** The private Redis of a two-instance run. */
-  redisUrl?: string;
+  /** The Redis behind them, counted on its own: its CPU and the commands it ran. */
+  redis?: { pid: number; port: number };
   stop(): Promise<void>;
 }
 

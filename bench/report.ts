@@ -17,6 +17,10 @@ export interface ServerResult {
   saturated?: Latency;
   throughput?: number;
   cpuUsPerMessage?: number;
+  /** CPU of the Redis behind the instances per relayed message at saturation (Redis rows only). */
+  redisCpuUsPerMessage?: number;
+  /** Commands Redis ran per relayed message at saturation, by name (scripts' own calls included). */
+  redisCommandsPerMessage?: Record<string, number>;
   /** Write syscalls of the server per relayed message at saturation. */
   writesPerMessage?: number;
   generatorCpuShare?: number;
@@ -79,6 +83,7 @@ function rows(results: Results): Row[] {
   return [
     { label: 'throughput (msg/s)', value: (s) => s.throughput, format: (v) => v.toFixed(0), higherIsBetter: true },
     { label: 'server CPU per message', value: (s) => s.cpuUsPerMessage, format: (v) => `${v.toFixed(1)} µs`, higherIsBetter: false },
+    { label: 'Redis CPU per message', value: (s) => s.redisCpuUsPerMessage, format: (v) => `${v.toFixed(1)} µs`, higherIsBetter: false },
     { label: 'server write syscalls per message', value: (s) => s.writesPerMessage, format: (v) => v.toFixed(2), higherIsBetter: false },
     { label: 'sequential one-way p50', value: (s) => s.sequential?.p50, format: ms, higherIsBetter: false },
     { label: 'sequential one-way p99', value: (s) => s.sequential?.p99, format: ms, higherIsBetter: false },

@@ -3,20 +3,22 @@
  * Redis), the PeerJS server and a raw ws relay, each in its own process, driven by the same load
  * generators in other processes. Writes bench/results/latest.{json,md,svg}. Every phase is bounded.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
 import { buildServer, SERVER_ENTRY } from '../scripts/build-server';
 import { freePort } from '../test/helpers/redis';
 import type { ServerKind, Target } from './endpoints';
 import type { Command, LoadReport } from './generator';
-import { cpuSeconds, Generator as Forked, rssBytes, type Running, START_TIMEOUT_MS, stopProcess, track, writeSyscalls } from './processes';
 import { joinStormPhase, type PresenceMode, type StormPlan } from './join-storm';
+import { cpuSeconds, Generator as Forked, rssBytes, type Running, START_TIMEOUT_MS, stopProcess, track, writeSyscalls } from './processes';
 import { renderMarkdown, renderSvg, type Results, type ServerResult } from './report';
 
 const ROOT = join(__dirname, '..');
+const runFile = promisify(execFile);
 const QUICK = process.argv.includes('--quick');
 const PHASES = process.argv.find((arg) => arg.startsWith('--phases='))?.slice('--phases='.length).split(',');
 /** Whether a phase runs (`--phases=idle,sequential,fixed,saturate,werift,join-storm`; default all). */
@@ -89,7 +91,23 @@ async function startSwitchboard(env: Record<string, string>): Promise<{ child: C
   }
 }
 
-async function startRedis(): Promise<{ child: ChildProcess; url: string }> {
+/** Commands Redis has run so far, by name (`INFO commandstats`; a script's own calls count too). */
+async function redisCommandCalls(port: number): Promise<Map<string, number>> {
+  const { stdout } = await runFile('redis-cli', ['-p', String(port), 'INFO', 'commandstats']);
+  const calls = new Map<string, number>();
+  for (const match of stdout.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(match[1] ?? '', Number(match[2]));
+  return calls;
+}
+
+/** `after - before` per command, largest first, without the commands the generators' waiting makes none of. */
+function commandDelta(before: Map<string, number>, after: Map<string, number>): Array<[string, number]> {
+  return [...after]
+    .map(([name, calls]): [string, number] => [name, calls - (before.get(name) ?? 0)])
+    .filter(([name, calls]) => calls > 0 && name !== 'info')
+    .sort((a, b) => b[1] - a[1]);
+}
+
+async function startRedis(): Promise<{ child: ChildProcess; url: string; port: number }> {
   const port = await freePort();
   const child = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] }));
   await new Promise<void>((resolve, reject) => {
@@ -100,7 +118,7 @@ async function startRedis(): Promise<{ child: ChildProcess; url: string }> {
       resolve();
     });
   });
-  return { child, url: `redis://127.0.0.1:${port}` };
+  return { child, url: `redis://127.0.0.1:${port}`, port };
 }
 
 async function start(kind: ServerKind): Promise<Running> {
@@ -117,7 +135,7 @@ async function start(kind: ServerKind): Promise<Running> {
   return {
     targets: instances.map(({ url }) => ({ kind, url, secret: SECRET })),
     pids: instances.map(({ child }) => child.pid ?? 0),
-    redisUrl: redis.url,
+    redis: { pid: redis.child.pid ?? 0, port: redis.port },
     stop: async () => {
       await Promise.all(instances.map(({ child }) => stopProcess(child, PROFILE ? 'SIGTERM' : 'SIGKILL')));
       await stopProcess(redis.child);
@@ -147,13 +165,14 @@ async function load(
   running: Running,
   generators: Generator[],
   mode: Command,
-): Promise<{ reports: LoadReport[]; serverCpuS: number; serverWrites: number; seconds: number }> {
+): Promise<{ reports: LoadReport[]; serverCpuS: number; serverWrites: number; seconds: number; redis?: { cpuS: number; calls: Array<[string, number]> } }> {
   const perGenerator = Math.ceil(PLAN.pairs / generators.length);
   await Promise.all(generators.map((g, i) => g.ask({ cmd: 'connect', targets: running.targets, pairs: pairsFor(`${kind}-${mode.cmd}`, i, perGenerator) })));
   await Promise.all(generators.map((g) => g.ask(mode)));
   await sleep(PLAN.warmupMs);
   const cpuBefore = running.pids.map(cpuSeconds);
   const writesBefore = running.pids.map(writeSyscalls);
+  const redisBefore = running.redis && { cpuS: cpuSeconds(running.redis.pid), calls: await redisCommandCalls(running.redis.port) };
   const started = Date.now();
   await Promise.all(generators.map((g) => g.ask({ cmd: 'mark' })));
   await sleep(PLAN.measureMs);
@@ -161,7 +180,9 @@ async function load(
   const seconds = (Date.now() - started) / 1000;
   const serverCpuS = running.pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - (cpuBefore[i] ?? 0), 0);
   const serverWrites = running.pids.reduce((sum, pid, i) => sum + writeSyscalls(pid) - (writesBefore[i] ?? 0), 0);
-  return { reports, serverCpuS, serverWrites, seconds };
+  if (!running.redis || !redisBefore) return { reports, serverCpuS, serverWrites, seconds };
+  const redis = { cpuS: cpuSeconds(running.redis.pid) - redisBefore.cpuS, calls: commandDelta(redisBefore.calls, await redisCommandCalls(running.redis.port)) };
+  return { reports, serverCpuS, serverWrites, seconds, redis };
 }
 
 /** Idle peers: memory per connected peer and connection setup rate (memory of the first process). */
@@ -220,6 +241,12 @@ async function saturationPhase(kind: ServerKind, running: Running, generators: G
   result.saturated = latencySummary(saturated.reports.flatMap((r) => r.latenciesMs));
   result.generatorCpuShare = Math.max(...saturated.reports.map((r) => r.generatorCpuShare));
   result.errors += saturated.reports.reduce((sum, r) => sum + r.errors, 0);
+  if (saturated.redis) {
+    result.redisCpuUsPerMessage = (saturated.redis.cpuS * 1e6) / Math.max(1, received);
+    result.redisCommandsPerMessage = Object.fromEntries(saturated.redis.calls.map(([name, calls]) => [name, calls / Math.max(1, received)]));
+    const top = saturated.redis.calls.slice(0, 8).map(([name, calls]) => `${name} ${(calls / Math.max(1, received)).toFixed(2)}`);
+    console.log(`${kind} redis ${result.redisCpuUsPerMessage.toFixed(1)} µs/msg; per message: ${top.join(', ')}`);
+  }
   console.log(
     `${kind} saturated ${result.throughput.toFixed(0)} msg/s, server ${result.cpuUsPerMessage.toFixed(1)} µs/msg, ${result.writesPerMessage.toFixed(2)} writes/msg, p50 ${result.saturated.p50.toFixed(2)} ms, generator cpu ${(result.generatorCpuShare * 100).toFixed(0)} %`,
   );
@@ -263,7 +290,7 @@ async function main(): Promise<void> {
     servers: [],
   };
   // Switchboard runs as `npm start` runs it: the compiled dist/server/main.js, built from this checkout.
-  if (kinds.some((kind) => kind.startsWith('switchboard'))) await buildServer();
+  if (kinds.some((kind) => kind.startsWith('switchboard'))) await buildServer({ declarations: false });
   for (const kind of kinds) results.servers.push(await measure(kind));
   const dir = join(__dirname, 'results');
   await mkdir(dir, { recursive: true });

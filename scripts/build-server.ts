@@ -14,8 +14,12 @@ const ROOT = join(__dirname, '..');
 const OUT_DIR = join(ROOT, 'dist', 'server');
 export const SERVER_ENTRY = join(OUT_DIR, 'main.js');
 
-/** Builds dist/server/ and dist/types/; resolves with the size of main.js in bytes. */
-export async function buildServer(): Promise<number> {
+/**
+ * Builds dist/server/ and (unless `declarations` is false) dist/types/; resolves with the size of
+ * main.js in bytes. The declarations need the SDK's own (client/dist/types/), so only a full build
+ * emits them; the benchmarks run the JavaScript alone.
+ */
+export async function buildServer({ declarations = true } = {}): Promise<number> {
   const [result] = await Promise.all([
     build({
       entryPoints: ['main', 'bin', 'index'].map((name) => join(ROOT, 'src', `${name}.ts`)),
@@ -30,7 +34,7 @@ export async function buildServer(): Promise<number> {
       metafile: true,
       logLevel: 'warning',
     }),
-    emitDeclarations(join(ROOT, 'tsconfig.build.json')),
+    declarations ? emitDeclarations(join(ROOT, 'tsconfig.build.json')) : undefined,
   ]);
   return Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('main.js'))?.[1].bytes ?? 0;
 }

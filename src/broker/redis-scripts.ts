@@ -1,3 +1,5 @@
+import { LuaScript, reply } from './lua-script';
+
 /**
  * Lua scripts of the Redis broker. Each runs atomically, so "store in the log" and "publish to the
  * live subscribers" can never be split by a crash or a concurrent writer, and a Welcome's roster is
@@ -110,19 +112,18 @@ end
  * A write whose deadline (Redis time, ms) has passed when Redis gets to run it does nothing: the
  * gateway has answered UNAVAILABLE by then, and UNAVAILABLE promises that nothing was stored.
  */
-export const LATE = -1;
-export const SUPERSEDED = -2;
+const LATE = -1;
+const SUPERSEDED = -2;
 
 /**
- * KEYS: roster, mailbox, seq, recipientMeta, senderMeta.
- * ARGV: to, body, maxlen, ttlMs, channel, from, deadlineMs, epochCandidate, idempotencyKey ('' for
- * none), senderSid, senderStartMs, traceparent ('' when tracing is off; stored as field `t` and
- * published as `t`, so the delivering instance continues the accepting one's trace).
+ * Keys and arguments in the order of {@link send}'s lists. `idempotencyKey` is '' for none;
+ * `traceparent` is '' when tracing is off (else stored as field `t` and published as `t`, so the
+ * delivering instance continues the accepting one's trace).
  * Returns the entry id (the first one's again for an idempotency key the sender used for a signal
  * still in the recipient's mailbox); 0 when the sender is not in the room; 1 when the recipient is
  * not; ${LATE} past the deadline; ${SUPERSEDED} when a newer session holds the sender's id.
  */
-export const SEND = `${NOW_MS}${APPEND}${EPOCHS}
+const SEND_LUA = `${NOW_MS}${APPEND}${EPOCHS}
 if now > tonumber(ARGV[7]) then return ${LATE} end
 local idemField = false
 if ARGV[9] ~= '' then
@@ -148,15 +149,29 @@ end
 return append(KEYS[2], KEYS[3], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], 'm', epoch, extra, KEYS[4], idemField, trace)
 `;
 
+export type SendReply = { id: string } | 'sender-not-joined' | 'recipient-not-found' | 'late' | 'superseded';
+
+export const send = new LuaScript('sbSend', {
+  keys: ['roster', 'mailbox', 'seq', 'recipientMeta', 'senderMeta'],
+  args: ['to', 'body', 'maxlen', 'ttlMs', 'channel', 'from', 'deadlineMs', 'epochCandidate', 'idempotencyKey', 'senderSid', 'senderStartMs', 'traceparent'],
+  lua: SEND_LUA,
+  decode: (value): SendReply => {
+    if (typeof value === 'string') return { id: value };
+    if (value === 0) return 'sender-not-joined';
+    if (value === 1) return 'recipient-not-found';
+    if (value === LATE) return 'late';
+    if (value === SUPERSEDED) return 'superseded';
+    return reply.unexpected(value, 'send');
+  },
+});
+
 /**
- * KEYS: roster, log, mailbox, owner index, seq, meta, roomEpoch. ARGV: peerId, rosterEntry, event,
- * maxlen, ttlMs, roomChannel, peerChannel, owner, indexMember, indexPrefix, deadlineMs,
- * epochCandidate, sid, sessionStartMs.
+ * Keys and arguments in the order of {@link join}'s lists.
  * Returns the PeerConnected entry id; nil when the peer was already in the roster (then its owner
  * moves to this instance and the previous owner is told on the peer's channel); ${LATE} past the
  * deadline; ${SUPERSEDED} when a newer session holds the peer id.
  */
-export const JOIN = `${NOW_MS}${APPEND}${EPOCHS}${SESSION}
+const JOIN_LUA = `${NOW_MS}${APPEND}${EPOCHS}${SESSION}
 if now > tonumber(ARGV[11]) then return ${LATE} end
 local session = claimSession(KEYS[6], KEYS[3], ARGV[13], ARGV[14], ARGV[12], true, ARGV[7])
 if session == 'superseded' then return ${SUPERSEDED} end
@@ -182,13 +197,27 @@ redis.call('PERSIST', KEYS[7])
 return append(KEYS[2], KEYS[5], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], 'r', roomEpoch(KEYS[7], ARGV[12]), '')
 `;
 
+export type JoinReply = 'joined' | 'present' | 'late' | 'superseded';
+
+export const join = new LuaScript('sbJoin', {
+  keys: ['roster', 'log', 'mailbox', 'ownerIndex', 'seq', 'meta', 'roomEpoch'],
+  args: ['peerId', 'rosterEntry', 'event', 'maxlen', 'ttlMs', 'roomChannel', 'peerChannel', 'owner', 'indexMember', 'indexPrefix', 'deadlineMs', 'epochCandidate', 'sid', 'sessionStartMs'],
+  lua: JOIN_LUA,
+  decode: (value): JoinReply => {
+    if (typeof value === 'string') return 'joined';
+    if (value === null) return 'present';
+    if (value === LATE) return 'late';
+    if (value === SUPERSEDED) return 'superseded';
+    return reply.unexpected(value, 'join');
+  },
+});
+
 /**
- * KEYS: roster, log, mailbox, seq, meta, roomEpoch. ARGV: peerId, reason, requiredOwner ('' for any),
- * maxlen, ttlMs, roomChannel, indexMember, indexPrefix, epochCandidate.
+ * Keys and arguments in the order of {@link leave}'s lists (`requiredOwner` '' for any).
  * Returns the PeerDisconnected entry id, or nil. The mailbox (and its meta) expire after the
  * retention; the room's log, sequence and epoch too once the roster is empty.
  */
-export const LEAVE = `${NOW_MS}${APPEND}${EPOCHS}
+const LEAVE_LUA = `${NOW_MS}${APPEND}${EPOCHS}
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if not current then return false end
 local entry = cjson.decode(current)
@@ -207,28 +236,49 @@ end
 return id
 `;
 
+/** True when the peer was in the roster (and a PeerDisconnected was appended). */
+export const leave = new LuaScript('sbLeave', {
+  keys: ['roster', 'log', 'mailbox', 'seq', 'meta', 'roomEpoch'],
+  args: ['peerId', 'reason', 'requiredOwner', 'maxlen', 'ttlMs', 'roomChannel', 'indexMember', 'indexPrefix', 'epochCandidate'],
+  lua: LEAVE_LUA,
+  decode: (value): boolean => (value === null ? false : (reply.string(value, 'leave'), true)),
+});
+
 /**
- * KEYS: roster, owner index, meta. ARGV: peerId, rosterEntry, indexMember, sid, sessionStartMs,
- * epochCandidate. Puts a live peer back after Redis lost its data, with its session; silent.
+ * Keys and arguments in the order of {@link restore}'s lists. Puts a live peer back after Redis lost its data, with its session; silent.
  */
-export const RESTORE = `
+const RESTORE_LUA = `
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then redis.call('SADD', KEYS[2], ARGV[3]) end
 if redis.call('HEXISTS', KEYS[3], 's') == 0 then redis.call('HSET', KEYS[3], 's', ARGV[4], 't', ARGV[5]) end
 redis.call('HSETNX', KEYS[3], 'e', ARGV[6])
 return 1
 `;
 
-/** KEYS: roster, claim. ARGV: peerId, ttlMs. Returns 1 when the id was free and is now reserved. */
-export const CLAIM = `
+export const restore = new LuaScript('sbRestore', {
+  keys: ['roster', 'ownerIndex', 'meta'],
+  args: ['peerId', 'rosterEntry', 'indexMember', 'sid', 'sessionStartMs', 'epochCandidate'],
+  lua: RESTORE_LUA,
+  decode: (value): void => {
+    if (value !== 1) reply.unexpected(value, 'restore');
+  },
+});
+
+/** Keys and arguments: {@link claim}'s lists. Returns 1 when the id was free and is now reserved. */
+const CLAIM_LUA = `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
 if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 1 end
 return 0
 `;
 
+export const claim = new LuaScript('sbClaim', {
+  keys: ['roster', 'claim'],
+  args: ['peerId', 'ttlMs'],
+  lua: CLAIM_LUA,
+  decode: (value): boolean => reply.number(value, 'claim') === 1,
+});
+
 /**
- * KEYS: roster, log, mailbox, meta, roomEpoch. ARGV: mailboxEpoch, afterMailbox, logEpoch, afterLog
- * ('' for no cursor), ttlMs, sid, sessionStartMs, mailboxEpochCandidate, roomEpochCandidate, mode,
- * peerChannel.
+ * Keys and arguments in the order of {@link open}'s lists (`after*` '' for no cursor).
  * Returns { resumed, rosterFlat, mailboxEpoch, mailboxFrom, logEpoch, logFrom, mailboxEntries,
  * logEntries }: the roster and both stream positions taken in one atomic step, and what both streams
  * hold after the cursor; or { ${SUPERSEDED} } when a newer session holds the peer id.
@@ -236,7 +286,7 @@ return 0
  * subscriber catching up after a reconnect): a stream of a newer epoch was recreated while the
  * subscriber was live, so everything in it is new to it.
  */
-export const OPEN = `${NOW_MS}${EVICT}${EPOCHS}${SESSION}
+const OPEN_LUA = `${NOW_MS}${EVICT}${EPOCHS}${SESSION}
 local ttl = tonumber(ARGV[5])
 local heal = ARGV[10] == 'heal'
 local session = claimSession(KEYS[4], KEYS[3], ARGV[6], ARGV[7], ARGV[8], not heal, ARGV[11])
@@ -287,3 +337,43 @@ if mOk and rOk then
 end
 return { 0, roster, mEpoch, mLast, rEpoch, rLast, {}, {} }
 `;
+
+/** A stream entry as XRANGE returns it. */
+export type StreamEntry = [id: string, fields: string[]];
+
+/** One stream as OPEN found it: its epoch, the position to replay from, and the entries after it. */
+export interface OpenedStream {
+  epoch: string;
+  from: string;
+  entries: StreamEntry[];
+}
+
+export type OpenReply =
+  | { kind: 'superseded' }
+  | { kind: 'opened'; resumed: boolean; roster: string[]; mailbox: OpenedStream; log: OpenedStream };
+
+function streamEntries(value: unknown, what: string): StreamEntry[] {
+  return reply.array(value, what).map((entry) => {
+    const [id, fields] = reply.array(entry, what);
+    return [reply.string(id, what), reply.strings(fields, what)];
+  });
+}
+
+export const open = new LuaScript('sbOpen', {
+  keys: ['roster', 'log', 'mailbox', 'meta', 'roomEpoch'],
+  args: ['mailboxEpoch', 'afterMailbox', 'logEpoch', 'afterLog', 'ttlMs', 'sid', 'sessionStartMs', 'mailboxEpochCandidate', 'roomEpochCandidate', 'mode', 'peerChannel'],
+  lua: OPEN_LUA,
+  decode: (value): OpenReply => {
+    const parts = reply.array(value, 'open');
+    if (parts.length === 1 && parts[0] === SUPERSEDED) return { kind: 'superseded' };
+    if (parts.length !== 8) return reply.unexpected(value, 'open');
+    const [resumed, roster, mailboxEpoch, mailboxFrom, logEpoch, logFrom, mailbox, log] = parts;
+    return {
+      kind: 'opened',
+      resumed: reply.number(resumed, 'open resumed') === 1,
+      roster: reply.strings(roster, 'open roster'),
+      mailbox: { epoch: reply.string(mailboxEpoch, 'open'), from: reply.string(mailboxFrom, 'open'), entries: streamEntries(mailbox, 'open mailbox') },
+      log: { epoch: reply.string(logEpoch, 'open'), from: reply.string(logFrom, 'open'), entries: streamEntries(log, 'open log') },
+    };
+  },
+});

@@ -2,11 +2,14 @@ import { randomBytes } from 'node:crypto';
 import Redis, { type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DirectSignal, PeerAddress, PeerInfo, PeerSession, PresenceSignal, SignalEvent } from '../events';
+import { InstanceLeases } from '../presence/instance-leases';
 import { LeaveReason, PresenceMode, SignalKind } from '../protocol';
 import { type Broker, BrokerUnavailableError, type LeaveScope, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
 import { RedisChannels } from './redis-channels';
-import { CLAIM, JOIN, LATE, LEAVE, OPEN, RESTORE, SEND, SUPERSEDED } from './redis-scripts';
+import { INDEX_PREFIX, indexMember, keys } from './redis-keys';
+import * as scripts from './redis-scripts';
+import type { OpenReply, StreamEntry } from './redis-scripts';
 
 export interface RedisBrokerOptions {
   url: string;
@@ -29,8 +32,6 @@ const COMMAND_TIMEOUT_MS = 2_000;
  * nothing was stored. The margin under the command timeout absorbs the error in the clock offset.
  */
 const WRITE_DEADLINE_MS = 1_500;
-/** The offset to Redis's clock is only taken from TIME replies that came back this fast. */
-const MAX_CLOCK_SAMPLE_RTT_MS = 100;
 const CONNECT_TIMEOUT_MS = 2_000;
 /** Reconnect backoff cap: Redis coming back is noticed within this. */
 const MAX_RECONNECT_DELAY_MS = 500;
@@ -39,37 +40,6 @@ const DEFAULT_LEASE_MS = 8_000;
 const CATCH_UP_RETRY_MS = 250;
 /** …this many times (about 10 s) before the subscription is ended instead. */
 const CATCH_UP_RETRIES = 40;
-/** How long a surviving instance holds the right to clean up one dead instance's peers. */
-const REAP_LOCK_MS = 30_000;
-
-const KEY_PREFIX = 'sb:';
-const INSTANCES_KEY = `${KEY_PREFIX}instances`;
-/** Set once per Redis dataset; gone or different means the data was lost (FLUSHALL, empty restart). */
-const MARKER_KEY = `${KEY_PREFIX}marker`;
-const INDEX_PREFIX = `${KEY_PREFIX}inst-peers:`;
-
-const keys = {
-  roster: (room: string) => `${KEY_PREFIX}{${room}}:roster`,
-  log: (room: string) => `${KEY_PREFIX}{${room}}:log`,
-  seq: (room: string) => `${KEY_PREFIX}{${room}}:seq`,
-  mailbox: (room: string, peer: string) => `${KEY_PREFIX}{${room}}:mb:${peer}`,
-  /**
-   * The mailbox's epoch and owning session (hash fields e, s, t) and the idempotency keys of the
-   * signals it holds (`k:<from>:<key>` → entry id); lives as long as the mailbox.
-   */
-  mailboxMeta: (room: string, peer: string) => `${KEY_PREFIX}{${room}}:mbm:${peer}`,
-  /** The room log's epoch; lives as long as the log. */
-  roomEpoch: (room: string) => `${KEY_PREFIX}{${room}}:epoch`,
-  claim: (room: string, peer: string) => `${KEY_PREFIX}{${room}}:claim:${peer}`,
-  roomChannel: (room: string) => `${KEY_PREFIX}{${room}}:room`,
-  peerChannel: (room: string, peer: string) => `${KEY_PREFIX}{${room}}:peer:${peer}`,
-  lease: (instance: string) => `${KEY_PREFIX}lease:${instance}`,
-  reap: (instance: string) => `${KEY_PREFIX}reap:${instance}`,
-  index: (instance: string) => `${INDEX_PREFIX}${instance}`,
-};
-
-const indexMember = (room: string, peer: string) => `${room}\n${peer}`;
-
 /** A stream entry id, `<ms>-<seq>`, compared numerically. */
 function compareIds(a: string, b: string): number {
   const [am = 0, as = 0] = a.split('-').map(Number);
@@ -91,11 +61,6 @@ interface RosterEntry {
   j: number;
 }
 
-type StreamEntry = [id: string, fields: string[]];
-type OpenReply =
-  | [resumed: number, roster: string[], mailboxEpoch: string, mailboxFrom: string, logEpoch: string, logFrom: string, mailbox: StreamEntry[], log: StreamEntry[]]
-  | [superseded: typeof SUPERSEDED];
-
 /**
  * What the broker publishes: a stream entry for live subscribers (with its stream's epoch `p`, and for
  * a mailbox entry the session `u` that owns the mailbox and, with tracing on, the accepting span's
@@ -109,15 +74,6 @@ type StreamMessage = Extract<Published, { i: string }>;
 
 /** Opening for a client's cursor, or catching a live subscriber up after a reconnect (see OPEN). */
 type OpenMode = 'open' | 'heal';
-
-interface RedisCommands {
-  sbSend(...args: Array<string | number>): Promise<string | number>;
-  sbJoin(...args: Array<string | number>): Promise<string | number | null>;
-  sbLeave(...args: Array<string | number>): Promise<string | null>;
-  sbRestore(...args: Array<string | number>): Promise<number>;
-  sbClaim(roster: string, claim: string, peer: string, ttl: number): Promise<number>;
-  sbOpen(...args: Array<string | number>): Promise<OpenReply>;
-}
 
 /** One live subscriber on this instance: its feed, its position in both streams, and its pub/sub handles. */
 class RedisSubscriber {
@@ -222,12 +178,11 @@ function parseRoster(flat: string[]): RosterEntry[] {
  */
 export class RedisBroker implements Broker {
   readonly instanceId = randomBytes(6).toString('hex');
-  private readonly commands: Redis & RedisCommands;
+  private readonly commands: Redis;
   private readonly subscriberConnection: Redis;
   private readonly channels: RedisChannels;
   private readonly subscribers = new Set<RedisSubscriber>();
-  private readonly leaseMs: number;
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly leases: InstanceLeases;
   private movedHandler: (address: PeerAddress) => void = () => undefined;
   private closed = false;
   private wasReady = { commands: false, subscriber: false };
@@ -246,7 +201,6 @@ export class RedisBroker implements Broker {
   private epochs = 0;
 
   constructor(private readonly options: RedisBrokerOptions) {
-    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     const base: RedisOptions = {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -254,14 +208,9 @@ export class RedisBroker implements Broker {
       connectTimeout: CONNECT_TIMEOUT_MS,
       retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
     };
-    this.commands = new Redis(options.url, base) as Redis & RedisCommands;
+    this.commands = new Redis(options.url, base);
     this.subscriberConnection = new Redis(options.url, { ...base, enableReadyCheck: false });
-    this.commands.defineCommand('sbSend', { numberOfKeys: 5, lua: SEND });
-    this.commands.defineCommand('sbJoin', { numberOfKeys: 7, lua: JOIN });
-    this.commands.defineCommand('sbLeave', { numberOfKeys: 6, lua: LEAVE });
-    this.commands.defineCommand('sbRestore', { numberOfKeys: 3, lua: RESTORE });
-    this.commands.defineCommand('sbClaim', { numberOfKeys: 2, lua: CLAIM });
-    this.commands.defineCommand('sbOpen', { numberOfKeys: 5, lua: OPEN });
+    for (const script of [scripts.send, scripts.join, scripts.leave, scripts.restore, scripts.claim, scripts.open]) script.define(this.commands);
     this.channels = new RedisChannels(this.subscriberConnection, options.log);
 
     const log = options.log;
@@ -287,8 +236,18 @@ export class RedisBroker implements Broker {
         if (name === 'subscriber') for (const sub of this.subscribers) sub.buffer = sub.buffer ?? [];
       });
     }
-    this.every(this.leaseMs / 4, () => this.renewLease());
-    this.every(this.leaseMs / 4, () => this.reapDeadInstances());
+    this.leases = new InstanceLeases({
+      client: this.commands,
+      instanceId: this.instanceId,
+      leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+      log,
+      announceGone: (room, peer, instance) => this.leaveOwnedBy(room, peer, LeaveReason.Timeout, instance),
+      onRenewed: (marker, clockOffsetMs) => {
+        if (clockOffsetMs !== null) this.clockOffsetMs = clockOffsetMs;
+        return this.checkMarker(marker);
+      },
+    });
+    this.leases.start();
   }
 
   /** The command connection, shared with the rate limiters so limits hold across instances. */
@@ -308,71 +267,79 @@ export class RedisBroker implements Broker {
       }),
     ]);
     clearTimeout(timer);
-    if (ok) await this.renewLease();
+    if (ok) await this.leases.renew();
     return ok;
   }
 
   async send(room: string, signal: DirectSignal, sender: SendOptions): Promise<SendResult> {
-    const key = sender.idempotencyKey ?? '';
-    const id = await this.call(() =>
-      this.commands.sbSend(
-        keys.roster(room),
-        keys.mailbox(room, signal.to),
-        keys.seq(room),
-        keys.mailboxMeta(room, signal.to),
-        keys.mailboxMeta(room, signal.from),
-        signal.to,
-        JSON.stringify(signal),
-        this.options.mailboxEvents,
-        this.options.retentionMs,
-        keys.peerChannel(room, signal.to),
-        signal.from,
-        this.writeDeadline(),
-        this.newEpoch(),
-        key,
-        sender.session.id,
-        sender.session.startedAtMs,
-        sender.traceparent ?? '', // made by our propagator (hex and dashes): safe to splice into the published JSON
+    const result = await this.call(() =>
+      scripts.send.run(
+        this.commands,
+        {
+          roster: keys.roster(room),
+          mailbox: keys.mailbox(room, signal.to),
+          seq: keys.seq(room),
+          recipientMeta: keys.mailboxMeta(room, signal.to),
+          senderMeta: keys.mailboxMeta(room, signal.from),
+        },
+        {
+          to: signal.to,
+          body: JSON.stringify(signal),
+          maxlen: this.options.mailboxEvents,
+          ttlMs: this.options.retentionMs,
+          channel: keys.peerChannel(room, signal.to),
+          from: signal.from,
+          deadlineMs: this.writeDeadline(),
+          epochCandidate: this.newEpoch(),
+          idempotencyKey: sender.idempotencyKey ?? '',
+          senderSid: sender.session.id,
+          senderStartMs: sender.session.startedAtMs,
+          traceparent: sender.traceparent ?? '', // made by our propagator (hex and dashes): safe to splice into the published JSON
+        },
       ),
     );
-    if (id === 0) return 'sender-not-joined';
-    if (id === LATE) throw this.late();
-    if (id === SUPERSEDED) throw new SessionSupersededError('a newer session holds your peer id');
-    if (typeof id !== 'string') return 'recipient-not-found';
-    return { id, at: msOf(id) };
+    if (result === 'late') throw this.late();
+    if (result === 'superseded') throw new SessionSupersededError('a newer session holds your peer id');
+    if (typeof result === 'string') return result;
+    return { id: result.id, at: msOf(result.id) };
   }
 
   async join(room: string, peer: PeerInfo, session: PeerSession): Promise<boolean> {
     const entry: RosterEntry = { id: peer.id, name: peer.name, o: this.instanceId, j: Date.now() };
     const event: PresenceSignal = { kind: SignalKind.PeerConnected, peer: { id: peer.id, name: peer.name } };
-    const id = await this.call(() =>
-      this.commands.sbJoin(
-        keys.roster(room),
-        keys.log(room),
-        keys.mailbox(room, peer.id),
-        keys.index(this.instanceId),
-        keys.seq(room),
-        keys.mailboxMeta(room, peer.id),
-        keys.roomEpoch(room),
-        peer.id,
-        JSON.stringify(entry),
-        JSON.stringify(event),
-        this.options.roomLogEvents,
-        this.options.retentionMs,
-        keys.roomChannel(room),
-        keys.peerChannel(room, peer.id),
-        this.instanceId,
-        indexMember(room, peer.id),
-        INDEX_PREFIX,
-        this.writeDeadline(),
-        this.newEpoch(),
-        session.id,
-        session.startedAtMs,
+    const result = await this.call(() =>
+      scripts.join.run(
+        this.commands,
+        {
+          roster: keys.roster(room),
+          log: keys.log(room),
+          mailbox: keys.mailbox(room, peer.id),
+          ownerIndex: keys.index(this.instanceId),
+          seq: keys.seq(room),
+          meta: keys.mailboxMeta(room, peer.id),
+          roomEpoch: keys.roomEpoch(room),
+        },
+        {
+          peerId: peer.id,
+          rosterEntry: JSON.stringify(entry),
+          event: JSON.stringify(event),
+          maxlen: this.options.roomLogEvents,
+          ttlMs: this.options.retentionMs,
+          roomChannel: keys.roomChannel(room),
+          peerChannel: keys.peerChannel(room, peer.id),
+          owner: this.instanceId,
+          indexMember: indexMember(room, peer.id),
+          indexPrefix: INDEX_PREFIX,
+          deadlineMs: this.writeDeadline(),
+          epochCandidate: this.newEpoch(),
+          sid: session.id,
+          sessionStartMs: session.startedAtMs,
+        },
       ),
     );
-    if (id === LATE) throw this.late();
-    if (id === SUPERSEDED) throw new SessionSupersededError('a newer session holds this peer id');
-    return id !== null;
+    if (result === 'late') throw this.late();
+    if (result === 'superseded') throw new SessionSupersededError('a newer session holds this peer id');
+    return result === 'joined';
   }
 
   async leave(room: string, peerId: string, reason: LeaveReason, scope: LeaveScope): Promise<boolean> {
@@ -385,8 +352,8 @@ export class RedisBroker implements Broker {
   }
 
   async claim(address: PeerAddress, ttlMs: number): Promise<boolean> {
-    const ok = await this.call(() => this.commands.sbClaim(keys.roster(address.room), keys.claim(address.room, address.peer), address.peer, ttlMs));
-    return ok === 1;
+    const { room, peer } = address;
+    return this.call(() => scripts.claim.run(this.commands, { roster: keys.roster(room), claim: keys.claim(room, peer) }, { peerId: peer, ttlMs }));
   }
 
   async open(self: SessionPeer, after: string | null, presence: PresenceMode = PresenceMode.Each): Promise<Feed> {
@@ -400,24 +367,23 @@ export class RedisBroker implements Broker {
       const cursor = after === null ? null : CURSOR_PATTERN.exec(after);
       const position = cursor ? { mailboxEpoch: cursor[1] ?? '', mailboxPos: cursor[2] ?? '', logEpoch: cursor[3] ?? '', logPos: cursor[4] ?? '' } : null;
       const reply = await this.snapshot(self, position, 'open');
-      if (reply.length === 1) throw new SessionSupersededError('a newer session holds this peer id');
-      const [resumed, roster, mailboxEpoch, mailboxFrom, logEpoch, logFrom, mailbox, logEntries] = reply;
-      sub.mailboxEpoch = mailboxEpoch;
-      sub.mailboxPos = mailboxFrom;
-      sub.logEpoch = logEpoch;
-      sub.logPos = logFrom;
+      if (reply.kind === 'superseded') throw new SessionSupersededError('a newer session holds this peer id');
+      sub.mailboxEpoch = reply.mailbox.epoch;
+      sub.mailboxPos = reply.mailbox.from;
+      sub.logEpoch = reply.log.epoch;
+      sub.logPos = reply.log.from;
       feed.preload({
         kind: SignalKind.Welcome,
         self: { id: self.id, name: self.name },
         room: self.room,
-        peers: parseRoster(roster)
+        peers: parseRoster(reply.roster)
           .filter((p) => p.id !== self.id)
           .map(({ id, name }) => ({ id, name })),
-        resumed: resumed === 1,
+        resumed: reply.resumed,
         cursor: sub.cursor,
         at: Date.now(),
       });
-      this.replay(sub, mailbox, logEntries, mailboxEpoch, logEpoch);
+      this.replay(sub, reply);
     } catch (error) {
       this.release(sub);
       throw error;
@@ -438,7 +404,7 @@ export class RedisBroker implements Broker {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const timer of this.timers) clearInterval(timer);
+    this.leases.stop();
     for (const sub of [...this.subscribers]) sub.feed.end();
     await Promise.allSettled([this.commands.quit(), this.subscriberConnection.quit()]);
     this.commands.disconnect();
@@ -451,32 +417,37 @@ export class RedisBroker implements Broker {
     mode: OpenMode,
   ): Promise<OpenReply> {
     return this.call(() =>
-      this.commands.sbOpen(
-        keys.roster(self.room),
-        keys.log(self.room),
-        keys.mailbox(self.room, self.id),
-        keys.mailboxMeta(self.room, self.id),
-        keys.roomEpoch(self.room),
-        from?.mailboxEpoch ?? '',
-        from?.mailboxPos ?? '',
-        from?.logEpoch ?? '',
-        from?.logPos ?? '',
-        this.options.retentionMs,
-        self.session.id,
-        self.session.startedAtMs,
-        this.newEpoch(),
-        this.newEpoch(),
-        mode,
-        keys.peerChannel(self.room, self.id),
+      scripts.open.run(
+        this.commands,
+        {
+          roster: keys.roster(self.room),
+          log: keys.log(self.room),
+          mailbox: keys.mailbox(self.room, self.id),
+          meta: keys.mailboxMeta(self.room, self.id),
+          roomEpoch: keys.roomEpoch(self.room),
+        },
+        {
+          mailboxEpoch: from?.mailboxEpoch ?? '',
+          afterMailbox: from?.mailboxPos ?? '',
+          logEpoch: from?.logEpoch ?? '',
+          afterLog: from?.logPos ?? '',
+          ttlMs: this.options.retentionMs,
+          sid: self.session.id,
+          sessionStartMs: self.session.startedAtMs,
+          mailboxEpochCandidate: this.newEpoch(),
+          roomEpochCandidate: this.newEpoch(),
+          mode,
+          peerChannel: keys.peerChannel(self.room, self.id),
+        },
       ),
     );
   }
 
   /** Delivers snapshot entries of both streams in acceptance order, then whatever arrived live meanwhile. */
-  private replay(sub: RedisSubscriber, mailbox: StreamEntry[], logEntries: StreamEntry[], mailboxEpoch: string, logEpoch: string): void {
+  private replay(sub: RedisSubscriber, { mailbox, log }: Extract<OpenReply, { kind: 'opened' }>): void {
     const merged = [
-      ...mailbox.map((e) => ({ s: 'm' as const, p: mailboxEpoch, ...parseEntry(e) })),
-      ...logEntries.map((e) => ({ s: 'r' as const, p: logEpoch, ...parseEntry(e) })),
+      ...mailbox.entries.map((e) => ({ s: 'm' as const, p: mailbox.epoch, ...parseEntry(e) })),
+      ...log.entries.map((e) => ({ s: 'r' as const, p: log.epoch, ...parseEntry(e) })),
     ].sort((a, b) => a.seq - b.seq);
     for (const { s, p, id, seq, body, trace } of merged) sub.deliver({ s, p, i: id, q: seq, t: trace, e: body }, true);
     sub.flush();
@@ -513,7 +484,7 @@ export class RedisBroker implements Broker {
     if (connection === 'commands') {
       // The restores are written now, before any write that comes after this tick.
       this.commandsHealed = true;
-      void this.renewLease();
+      void this.leases.renew();
       restored = Promise.allSettled(subs.map((sub) => this.restore(sub.self)));
     }
     for (const sub of subs) sub.buffer = sub.buffer ?? [];
@@ -521,20 +492,21 @@ export class RedisBroker implements Broker {
     return Promise.all([restored, caughtUp]).then(() => undefined);
   }
 
-  private restore(self: SessionPeer): Promise<number> {
+  private restore(self: SessionPeer): Promise<void> {
     const { room, id, name, session } = self;
     const entry: RosterEntry = { id, name, o: this.instanceId, j: Date.now() };
     return this.call(() =>
-      this.commands.sbRestore(
-        keys.roster(room),
-        keys.index(this.instanceId),
-        keys.mailboxMeta(room, id),
-        id,
-        JSON.stringify(entry),
-        indexMember(room, id),
-        session.id,
-        session.startedAtMs,
-        this.newEpoch(),
+      scripts.restore.run(
+        this.commands,
+        { roster: keys.roster(room), ownerIndex: keys.index(this.instanceId), meta: keys.mailboxMeta(room, id) },
+        {
+          peerId: id,
+          rosterEntry: JSON.stringify(entry),
+          indexMember: indexMember(room, id),
+          sid: session.id,
+          sessionStartMs: session.startedAtMs,
+          epochCandidate: this.newEpoch(),
+        },
       ),
     );
   }
@@ -548,10 +520,9 @@ export class RedisBroker implements Broker {
     if (sub.feed.isClosed || this.closed) return;
     try {
       const reply = await this.snapshot(sub.self, sub, 'heal');
-      if (reply.length === 1) return sub.feed.fail(new SessionSupersededError('a newer session holds this peer id'));
-      const [resumed, , mailboxEpoch, , logEpoch, , mailbox, logEntries] = reply;
-      if (resumed !== 1) return sub.feed.fail(new BrokerUnavailableError('events were lost while redis was away; resume from your cursor'));
-      this.replay(sub, mailbox, logEntries, mailboxEpoch, logEpoch);
+      if (reply.kind === 'superseded') return sub.feed.fail(new SessionSupersededError('a newer session holds this peer id'));
+      if (!reply.resumed) return sub.feed.fail(new BrokerUnavailableError('events were lost while redis was away; resume from your cursor'));
+      this.replay(sub, reply);
     } catch (error) {
       if (!(error instanceof BrokerUnavailableError) || attempt >= CATCH_UP_RETRIES) return sub.feed.fail(error);
       const timer = setTimeout(() => void this.catchUp(sub, attempt + 1), CATCH_UP_RETRY_MS);
@@ -571,56 +542,30 @@ export class RedisBroker implements Broker {
   }
 
   private async leaveOwnedBy(room: string, peerId: string, reason: LeaveReason, owner: string): Promise<boolean> {
-    const id = await this.call(() =>
-      this.commands.sbLeave(
-        keys.roster(room),
-        keys.log(room),
-        keys.mailbox(room, peerId),
-        keys.seq(room),
-        keys.mailboxMeta(room, peerId),
-        keys.roomEpoch(room),
-        peerId,
-        reason,
-        owner,
-        this.options.roomLogEvents,
-        this.options.retentionMs,
-        keys.roomChannel(room),
-        indexMember(room, peerId),
-        INDEX_PREFIX,
-        this.newEpoch(),
+    return this.call(() =>
+      scripts.leave.run(
+        this.commands,
+        {
+          roster: keys.roster(room),
+          log: keys.log(room),
+          mailbox: keys.mailbox(room, peerId),
+          seq: keys.seq(room),
+          meta: keys.mailboxMeta(room, peerId),
+          roomEpoch: keys.roomEpoch(room),
+        },
+        {
+          peerId,
+          reason,
+          requiredOwner: owner,
+          maxlen: this.options.roomLogEvents,
+          ttlMs: this.options.retentionMs,
+          roomChannel: keys.roomChannel(room),
+          indexMember: indexMember(room, peerId),
+          indexPrefix: INDEX_PREFIX,
+          epochCandidate: this.newEpoch(),
+        },
       ),
     );
-    return id !== null;
-  }
-
-  /**
-   * Renews this instance's lease, samples the offset to Redis's clock, and checks the dataset marker
-   * (the lost-data check rides on the lease renewal: no extra round trip).
-   */
-  private async renewLease(): Promise<void> {
-    if (this.commands.status !== 'ready') return;
-    const sentAt = Date.now();
-    try {
-      const replies = await this.commands
-        .multi()
-        .set(keys.lease(this.instanceId), '1', 'PX', this.leaseMs)
-        .zadd(INSTANCES_KEY, Date.now() + this.leaseMs, this.instanceId)
-        .set(MARKER_KEY, randomBytes(6).toString('hex'), 'NX')
-        .get(MARKER_KEY)
-        .time()
-        .exec();
-      const receivedAt = Date.now();
-      const marker = replies?.[3]?.[1];
-      const time = replies?.[4]?.[1];
-      // A slow round trip says little about the offset (its error is up to half the round trip): until
-      // a fast one comes, the clocks are taken to agree (NTP keeps them within milliseconds).
-      if (Array.isArray(time) && receivedAt - sentAt <= MAX_CLOCK_SAMPLE_RTT_MS) {
-        this.clockOffsetMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000) - (sentAt + receivedAt) / 2;
-      }
-      if (typeof marker === 'string') await this.checkMarker(marker);
-    } catch (error) {
-      this.options.log.warn({ err: error }, 'could not renew instance lease');
-    }
   }
 
   /**
@@ -641,31 +586,6 @@ export class RedisBroker implements Broker {
     }
   }
 
-  /**
-   * Announces the peers of instances whose lease ran out. Costs one sorted-set read per interval per
-   * instance, whatever the number of peers; the peers of a dead instance are visited once, by one survivor.
-   */
-  private async reapDeadInstances(): Promise<void> {
-    if (this.commands.status !== 'ready') return;
-    try {
-      const candidates = await this.commands.zrangebyscore(INSTANCES_KEY, '-inf', Date.now());
-      for (const instance of candidates) {
-        if (instance === this.instanceId || (await this.commands.exists(keys.lease(instance))) === 1) continue;
-        if ((await this.commands.set(keys.reap(instance), this.instanceId, 'PX', REAP_LOCK_MS, 'NX')) !== 'OK') continue;
-        const members = await this.commands.smembers(keys.index(instance));
-        for (const member of members) {
-          const [room = '', peer = ''] = member.split('\n');
-          if (await this.leaveOwnedBy(room, peer, LeaveReason.Timeout, instance)) {
-            this.options.log.info({ room, peer, instance }, 'peer of a dead instance announced gone');
-          }
-        }
-        await this.commands.multi().del(keys.index(instance)).zrem(INSTANCES_KEY, instance).exec();
-      }
-    } catch (error) {
-      this.options.log.warn({ err: error }, 'reaping dead instances failed; will retry');
-    }
-  }
-
   /** A fresh epoch, used by a script only where a stream has none yet: unique across instances. */
   private newEpoch(): string {
     return `${this.instanceId}.${(++this.epochs).toString(36)}`;
@@ -679,12 +599,6 @@ export class RedisBroker implements Broker {
   private late(): BrokerUnavailableError {
     this.options.onError?.();
     return new BrokerUnavailableError('redis ran the write after its deadline; nothing was stored');
-  }
-
-  private every(intervalMs: number, task: () => Promise<void>): void {
-    const timer = setInterval(() => void task(), intervalMs);
-    timer.unref();
-    this.timers.push(timer);
   }
 
   /** Runs one Redis operation; connection trouble becomes {@link BrokerUnavailableError} (nothing accepted). */
