@@ -74,6 +74,8 @@ export interface SignalsOptions {
   readonly onSignal?: (signal: SwitchboardSignal) => void;
   /** Bound for the Welcome to arrive (default {@link CONNECT_TIMEOUT_MS}). */
   readonly timeoutMs?: number;
+  /** Called with the close code when the socket closes after the Welcome. */
+  readonly onClose?: (code: number) => void;
 }
 
 /** Connects `id` (in `room`) to the target; resolves once the server accepted it. */
@@ -208,5 +210,7 @@ async function connectSwitchboard(target: Target, id: string, room: string, sign
       }
     });
   }, signals.timeoutMs);
+  const { onClose } = signals;
+  if (onClose) socket.on('close', (code) => onClose(code));
   return endpoint;
 }

@@ -22,6 +22,8 @@ export interface StormResult {
   medianKnownMs: number | null;
   failedToConnect: number;
   firstError: string | null;
+  /** Sockets the gateway closed during the storm, by close code (4102: slow consumer). */
+  closes: Record<string, number>;
   presenceFrames: number;
   presenceEntries: number;
   duplicates: number;
@@ -108,6 +110,10 @@ async function storm(kind: string, running: Running, generators: Array<Generator
     medianKnownMs: completeMs.length > 0 ? percentile(completeMs, 50) : null,
     failedToConnect: sum((r) => r.failedToConnect),
     firstError: reports.find((r) => r.firstError !== null)?.firstError ?? null,
+    closes: reports.reduce<Record<string, number>>((all, r) => {
+      for (const [code, n] of Object.entries(r.closes)) all[code] = (all[code] ?? 0) + n;
+      return all;
+    }, {}),
     presenceFrames: sum((r) => r.presenceFrames),
     presenceEntries: sum((r) => r.presenceEntries),
     duplicates: sum((r) => r.duplicates),
@@ -130,7 +136,7 @@ export function describeStorm(kind: string, r: StormResult): string {
   const known = r.allKnownMs === null ? `${r.completed}/${r.peers} complete (median ${r.medianKnownMs ?? '-'} ms)` : `all know all in ${(r.allKnownMs / 1000).toFixed(2)} s`;
   const redis = r.redis ? `, redis ${Object.entries(r.redis.commands).map(([c, s]) => `${c} ${s.calls}× ${(s.usec / 1e6).toFixed(2)} s`).join(', ')}` : '';
   return (
-    `${kind} join-storm ${r.presence} ${r.peers}: ${known}; ${r.presenceFrames} presence frames (${r.presenceEntries} entries, ${r.duplicates} duplicates, ${r.failedToConnect} failed${r.firstError ? `: ${r.firstError}` : ''}), ` +
+    `${kind} join-storm ${r.presence} ${r.peers}: ${known}; ${r.presenceFrames} presence frames (${r.presenceEntries} entries, ${r.duplicates} duplicates, ${r.failedToConnect} failed${r.firstError ? `: ${r.firstError}` : ''}, closed ${JSON.stringify(r.closes)}), ` +
     `gateway ${r.gatewayCpuS.toFixed(1)} CPU-s, generators ${r.generatorCpuS.toFixed(1)} CPU-s, peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MB, ` +
     `direct signal p50 ${r.probe.p50.toFixed(1)} ms p99 ${r.probe.p99.toFixed(1)} ms (${r.probe.samples})${redis}`
   );

@@ -38,6 +38,8 @@ export interface StormReport {
   duplicates: number;
   /** Why the first failed connection failed. */
   firstError: string | null;
+  /** Sockets the server closed during the storm, by close code. */
+  closes: Record<string, number>;
 }
 
 export interface StormFinish {
@@ -56,7 +58,7 @@ let cpuAtGo = process.cpuUsage();
 const sleepUntil = (epochMs: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, epochMs - Date.now())));
 
 async function storm(command: Extract<StormCommand, { cmd: 'storm' }>): Promise<StormReport> {
-  const report: StormReport = { completeMs: [], incomplete: 0, failedToConnect: 0, presenceFrames: 0, presenceEntries: 0, duplicates: 0, firstError: null };
+  const report: StormReport = { completeMs: [], incomplete: 0, failedToConnect: 0, presenceFrames: 0, presenceEntries: 0, duplicates: 0, firstError: null, closes: {} };
   const want = command.total - 1;
   let pending = command.ids.length;
   let allKnown: () => void = () => undefined;
@@ -101,7 +103,7 @@ async function storm(command: Extract<StormCommand, { cmd: 'storm' }>): Promise<
   const connecting = command.ids.map((id, i) => {
     const target = command.targets[i % command.targets.length];
     if (!target) throw new Error('no target');
-    return connect(target, id, command.room, { variables, onSignal: track(), timeoutMs: command.timeoutMs }).then(
+    return connect(target, id, command.room, { variables, onSignal: track(), timeoutMs: command.timeoutMs, onClose: (code) => (report.closes[code] = (report.closes[code] ?? 0) + 1) }).then(
       (endpoint) => endpoints.push(endpoint),
       (error: unknown) => {
         report.firstError ??= error instanceof Error ? error.message : String(error);

@@ -50,8 +50,10 @@ export class Feed implements AsyncIterableIterator<SignalEvent>, Windowed {
   /** The error the feed failed with, if it did; kept for the transport to pick its close code. */
   endedBy: unknown = null;
   private readonly cleanups: Array<() => void> = [];
-  /** Presence events of the current window, with whether they came live (else replayed). */
-  private pending: Array<{ event: PresenceEvent; live: boolean }> = [];
+  /** Presence events of the current window (one allocation per event and subscriber matters in a storm: no wrapper). */
+  private pending: PresenceEvent[] = [];
+  /** Whether the last of them came live (else replayed). */
+  private pendingLive = true;
 
   constructor(
     private readonly limits: FeedLimits,
@@ -92,10 +94,10 @@ export class Feed implements AsyncIterableIterator<SignalEvent>, Windowed {
   flushPresence(): void {
     if (this.pending.length === 0) return;
     const pending = this.pending;
+    const live = this.pendingLive;
     this.pending = [];
     if (this.closed) return;
-    const live = pending[pending.length - 1]?.live ?? true;
-    const events = this.presence === PresenceMode.Batched ? batchPresence(pending.map((p) => p.event)) : pending.map((p) => p.event);
+    const events = this.presence === PresenceMode.Batched ? batchPresence(pending) : pending;
     for (const event of events) {
       if (live) this.enqueueLive(event);
       else this.enqueueReplayed(event);
@@ -105,7 +107,8 @@ export class Feed implements AsyncIterableIterator<SignalEvent>, Windowed {
   /** Keeps a presence event for the end of its window; false for any other event. */
   private hold(event: SignalEvent, live: boolean): boolean {
     if (!isPresence(event)) return false;
-    this.pending.push({ event, live });
+    this.pending.push(event);
+    this.pendingLive = live;
     if (this.pending.length >= MAX_PRESENCE_BATCH_ENTRIES) this.flushPresence();
     else if (this.pending.length === 1) scheduleFlush(this.presence, this);
     return true;
