@@ -20,6 +20,8 @@ export interface StormResult {
   /** Peers that knew every other within the timeout, and when the median one did. */
   completed: number;
   medianKnownMs: number | null;
+  /** Peers welcomed by the end (the rest were still connecting). */
+  welcomed: number;
   failedToConnect: number;
   firstError: string | null;
   /** Sockets the gateway closed during the storm, by close code (4102: slow consumer). */
@@ -108,6 +110,7 @@ async function storm(kind: string, running: Running, generators: Array<Generator
     allKnownMs: completeMs.length === peers ? (completeMs[completeMs.length - 1] ?? null) : null,
     completed: completeMs.length,
     medianKnownMs: completeMs.length > 0 ? percentile(completeMs, 50) : null,
+    welcomed: sum((r) => r.welcomed),
     failedToConnect: sum((r) => r.failedToConnect),
     firstError: reports.find((r) => r.firstError !== null)?.firstError ?? null,
     closes: reports.reduce<Record<string, number>>((all, r) => {
@@ -133,7 +136,7 @@ async function storm(kind: string, running: Running, generators: Array<Generator
 }
 
 export function describeStorm(kind: string, r: StormResult): string {
-  const known = r.allKnownMs === null ? `${r.completed}/${r.peers} complete (median ${r.medianKnownMs ?? '-'} ms)` : `all know all in ${(r.allKnownMs / 1000).toFixed(2)} s`;
+  const known = r.allKnownMs === null ? `${r.completed}/${r.peers} complete (median ${r.medianKnownMs ?? '-'} ms, ${r.welcomed} welcomed)` : `all know all in ${(r.allKnownMs / 1000).toFixed(2)} s`;
   const redis = r.redis ? `, redis ${Object.entries(r.redis.commands).map(([c, s]) => `${c} ${s.calls}× ${(s.usec / 1e6).toFixed(2)} s`).join(', ')}` : '';
   return (
     `${kind} join-storm ${r.presence} ${r.peers}: ${known}; ${r.presenceFrames} presence frames (${r.presenceEntries} entries, ${r.duplicates} duplicates, ${r.failedToConnect} failed${r.firstError ? `: ${r.firstError}` : ''}, closed ${JSON.stringify(r.closes)}), ` +

@@ -29,6 +29,8 @@ export type StormCommand =
 export interface StormReport {
   /** Per peer that got to know everyone: ms from `goAt`. */
   completeMs: number[];
+  /** Peers whose Welcome had arrived when the report was made (the others were still connecting). */
+  welcomed: number;
   incomplete: number;
   failedToConnect: number;
   /** Presence frames (PeerConnected, PeerDisconnected or PresenceBatch) and the joins/leaves in them. */
@@ -58,7 +60,7 @@ let cpuAtGo = process.cpuUsage();
 const sleepUntil = (epochMs: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, epochMs - Date.now())));
 
 async function storm(command: Extract<StormCommand, { cmd: 'storm' }>): Promise<StormReport> {
-  const report: StormReport = { completeMs: [], incomplete: 0, failedToConnect: 0, presenceFrames: 0, presenceEntries: 0, duplicates: 0, firstError: null, closes: {} };
+  const report: StormReport = { completeMs: [], welcomed: 0, incomplete: 0, failedToConnect: 0, presenceFrames: 0, presenceEntries: 0, duplicates: 0, firstError: null, closes: {} };
   const want = command.total - 1;
   let pending = command.ids.length;
   let allKnown: () => void = () => undefined;
@@ -115,6 +117,7 @@ async function storm(command: Extract<StormCommand, { cmd: 'storm' }>): Promise<
   });
   if (command.probe) void Promise.all(connecting).then(() => startProbe());
   await Promise.race([done, timeout]);
+  report.welcomed = endpoints.length;
   report.incomplete = command.ids.length - report.completeMs.length - report.failedToConnect;
   return report;
 }
