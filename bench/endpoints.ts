@@ -3,14 +3,19 @@
  * to Switchboard (graphql-transport-ws), the PeerJS server and the raw relay through this interface, so
  * every server carries the same messages.
  */
+import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import { SEND_ANSWER, SEND_ICE_CANDIDATE, SEND_OFFER, SIGNALS_SUBSCRIPTION } from '@switchboard/client/wire';
 import { DEFAULT_SESSION_MAX_AGE_S } from '../src/protocol';
 import { TokenService } from '../src/auth/tokens';
 import { OWN_DOCUMENTS } from '../test/helpers/own-documents';
 
-/** The servers compared; `switchboard-own` is Switchboard driven with a client's own spelling of the documents. */
-export type ServerKind = 'switchboard' | 'switchboard-own' | 'switchboard-redis' | 'peerjs' | 'raw';
+/**
+ * The servers compared; `switchboard-own` is Switchboard driven with a client's own spelling of the
+ * documents, `switchboard-socketio` and `switchboard-peerjs` the same gateway through its Socket.IO and
+ * PeerJS-protocol transports.
+ */
+export type ServerKind = 'switchboard' | 'switchboard-own' | 'switchboard-socketio' | 'switchboard-peerjs' | 'switchboard-redis' | 'peerjs' | 'raw';
 
 /** What a peer relays: descriptions and candidates. */
 export type SignalType = 'offer' | 'answer' | 'candidate';
@@ -81,7 +86,9 @@ export interface SignalsOptions {
 /** Connects `id` (in `room`) to the target; resolves once the server accepted it. */
 export function connect(target: Target, id: string, room: string, signals: SignalsOptions = {}): Promise<Endpoint> {
   if (target.kind === 'raw') return connectRaw(target.url, id);
-  if (target.kind === 'peerjs') return connectPeerJs(target.url, id);
+  if (target.kind === 'peerjs') return connectPeerJs(`${target.url}/peerjs?key=peerjs&id=${encodeURIComponent(id)}&token=bench`, id);
+  if (target.kind === 'switchboard-peerjs') return connectSwitchboardPeerJs(target, id, room);
+  if (target.kind === 'switchboard-socketio') return connectSocketIo(target, id, room);
   return connectSwitchboard(target, id, room, signals);
 }
 
@@ -104,8 +111,9 @@ async function connectRaw(url: string, id: string): Promise<Endpoint> {
 
 const PEERJS_TYPES: Record<SignalType, string> = { offer: 'OFFER', answer: 'ANSWER', candidate: 'CANDIDATE' };
 
+/** A PeerJS client's socket at `url` (the PeerJS server's, or Switchboard's PeerJS protocol). */
 async function connectPeerJs(url: string, id: string): Promise<Endpoint> {
-  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/peerjs?key=peerjs&id=${encodeURIComponent(id)}&token=bench`);
+  const socket = new WebSocket(url.replace(/^http/, 'ws'));
   const endpoint: Endpoint = {
     id,
     errors: [],
@@ -133,6 +141,45 @@ async function connectPeerJs(url: string, id: string): Promise<Endpoint> {
     if (message.type === 'CANDIDATE') endpoint.onMessage(message.src, 'candidate', message.payload.candidate?.candidate ?? '');
     else if (message.type === 'OFFER') endpoint.onMessage(message.src, 'offer', message.payload.sdp?.sdp ?? '');
     else if (message.type === 'ANSWER') endpoint.onMessage(message.src, 'answer', message.payload.sdp?.sdp ?? '');
+  });
+  return endpoint;
+}
+
+/** Switchboard's PeerJS protocol: the key is the room, the token a session token (production requires one). */
+async function connectSwitchboardPeerJs(target: Target, id: string, room: string): Promise<Endpoint> {
+  if (!target.secret) throw new Error('switchboard needs the shared secret');
+  const token = await mint(target.secret, id, room);
+  return connectPeerJs(`${target.url}/peerjs/peerjs?key=${encodeURIComponent(room)}&id=${encodeURIComponent(id)}&token=${encodeURIComponent(token)}`, id);
+}
+
+interface SeedMessage {
+  from: string;
+  sdp?: { sdp: string };
+  candidate?: { candidate: string };
+}
+
+/** Switchboard's Socket.IO transport: each send asks for its ack, as each GraphQL mutation gets its reply. */
+async function connectSocketIo(target: Target, id: string, room: string): Promise<Endpoint> {
+  if (!target.secret) throw new Error('switchboard needs the shared secret');
+  const token = await mint(target.secret, id, room);
+  const socket = io(target.url, { path: '/socket.io/', transports: ['websocket'], auth: { token }, reconnection: false, forceNew: true, timeout: CONNECT_TIMEOUT_MS });
+  const endpoint: Endpoint = {
+    id,
+    errors: [],
+    onMessage: noop,
+    send: (to, type, payload) => {
+      const ack = (reply: { error?: unknown }): void => void (reply.error && endpoint.errors.push(JSON.stringify(reply.error)));
+      if (type === 'candidate') socket.emit('ice-candidate', { to, candidate: { candidate: payload, sdpMid: '0', sdpMLineIndex: 0 } }, ack);
+      else socket.emit(type, { to, sdp: { type, sdp: payload } }, ack);
+    },
+    close: () => void socket.disconnect(),
+  };
+  socket.on('ice-candidate', (m: SeedMessage) => endpoint.onMessage(m.from, 'candidate', m.candidate?.candidate ?? ''));
+  socket.on('offer', (m: SeedMessage) => endpoint.onMessage(m.from, 'offer', m.sdp?.sdp ?? ''));
+  socket.on('answer', (m: SeedMessage) => endpoint.onMessage(m.from, 'answer', m.sdp?.sdp ?? ''));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('welcome', () => resolve());
+    socket.once('connect_error', (error) => reject(error));
   });
   return endpoint;
 }

@@ -126,7 +126,7 @@ async function start(kind: ServerKind): Promise<Running> {
     const { child, port } = await startListening(kind === 'raw' ? 'bench/servers/raw-relay.ts' : 'bench/servers/peerjs.ts');
     return { targets: [{ kind, url: `http://127.0.0.1:${port}` }], pids: [child.pid ?? 0], stop: () => stopProcess(child) };
   }
-  if (kind === 'switchboard' || kind === 'switchboard-own') {
+  if (kind === 'switchboard' || kind === 'switchboard-own' || kind === 'switchboard-socketio' || kind === 'switchboard-peerjs') {
     const { child, url } = await startSwitchboard({});
     return { targets: [{ kind, url, secret: SECRET }], pids: [child.pid ?? 0], stop: () => stopProcess(child, PROFILE ? 'SIGTERM' : 'SIGKILL') };
   }
@@ -281,7 +281,7 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
 }
 
 async function main(): Promise<void> {
-  const kinds: ServerKind[] = (['raw', 'peerjs', 'switchboard', 'switchboard-own', 'switchboard-redis'] as const).filter((kind) => !ONLY || ONLY.includes(kind));
+  const kinds: ServerKind[] = (['raw', 'peerjs', 'switchboard', 'switchboard-own', 'switchboard-socketio', 'switchboard-peerjs', 'switchboard-redis'] as const).filter((kind) => !ONLY || ONLY.includes(kind));
   const results: Results = {
     date: new Date().toISOString(),
     mode: QUICK ? 'quick' : 'full',

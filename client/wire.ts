@@ -100,4 +100,23 @@ export const MAX_POLL_WAIT_MS = 30_000;
 /** Longest `after` cursor accepted; real ones are far shorter. */
 export const MAX_CURSOR_CHARS = 128;
 
+/**
+ * Socket.IO (DESIGN §4b), WebSocket transport only, on the gateway's port at this path. A client emits
+ * `offer`, `answer` and `ice-candidate` with an ack; the server emits the rest. `closing` comes just
+ * before the server disconnects a socket, with the WebSocket close code it stands for (4100 replaced,
+ * 4102 slow consumer, 4129 flooding, 1001 shutdown); `error` answers an emit that asked for no ack.
+ */
+export const SOCKET_IO_PATH = '/socket.io/';
+export const SocketIoEvent = {
+  Welcome: 'welcome',
+  PeerConnected: 'peer-connected',
+  PeerDisconnected: 'peer-disconnected',
+  Offer: 'offer',
+  Answer: 'answer',
+  IceCandidate: 'ice-candidate',
+  Closing: 'closing',
+  Error: 'error',
+} as const;
+export type SocketIoEvent = (typeof SocketIoEvent)[keyof typeof SocketIoEvent];
+
 export * from './operations';

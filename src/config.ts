@@ -58,6 +58,8 @@ export interface Config {
   demoPage: boolean;
   /** Accept only the operations the SDK ships (client/operations.ts). */
   knownOperationsOnly: boolean;
+  /** The PeerJS-protocol endpoint (DESIGN §4b); null when PEERJS_PATH=off. */
+  peerjs: PeerjsConfig | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   production: boolean;
   /** OpenTelemetry tracing of signals (docs/architecture.md, "Tracing"); null: off, no cost. */
@@ -68,6 +70,17 @@ export interface Config {
 export interface TracingConfig {
   serviceName: string;
   exporter: { kind: 'otlp'; url: string } | { kind: 'console' };
+}
+
+export interface PeerjsConfig {
+  /** Without a trailing slash: `GET {path}/{key}/id`, WebSocket `{path}/peerjs`. */
+  path: string;
+  /** `GET {path}/{key}/peers` lists a room's peers. */
+  discovery: boolean;
+  /** The `token` must be a Switchboard session token for that id and room. */
+  requireToken: boolean;
+  /** A signal to a peer that is not in the room waits this long for it, then its sender gets EXPIRE. */
+  expireMs: number;
 }
 
 const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318';
@@ -129,6 +142,10 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'TRUST_PROXY', default: 'false', meaning: 'take client IPs from X-Forwarded-For (only behind your own proxy)' },
   { name: 'INTROSPECTION', default: 'true (false in production)', meaning: 'schema introspection and GraphiQL' },
   { name: 'DEMO_PAGE', default: 'true (false in production)', meaning: 'serve the demo page at /' },
+  { name: 'PEERJS_PATH', default: '/peerjs', meaning: 'PeerJS-protocol endpoint: GET {path}/{key}/id, WebSocket {path}/peerjs (off: none)' },
+  { name: 'PEERJS_DISCOVERY', default: 'false', meaning: 'GET {PEERJS_PATH}/{key}/peers lists the peers of a room' },
+  { name: 'PEERJS_REQUIRE_TOKEN', default: 'false (true when guest sessions are off)', meaning: 'a PeerJS token must be a session token for its id and room' },
+  { name: 'PEERJS_EXPIRE_MS', default: '5000', meaning: 'a PeerJS signal waits this long for its peer to appear, then its sender gets EXPIRE' },
   { name: 'KNOWN_OPERATIONS_ONLY', default: 'false', meaning: 'accept only the operations shipped in client/operations.ts' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'fatal|error|warn|info|debug|trace|silent' },
   { name: 'NODE_ENV', default: 'development', meaning: 'production turns guest sessions off and requires a secret' },
@@ -193,6 +210,12 @@ const envSchema = z.object({
   INTROSPECTION: bool,
   DEMO_PAGE: bool,
   KNOWN_OPERATIONS_ONLY: bool,
+  PEERJS_PATH: optionalString.refine((v) => v === undefined || v === 'off' || /^(\/[A-Za-z0-9_.-]+)+$/.test(v), {
+    message: 'must be off or a path such as /peerjs (no trailing slash)',
+  }),
+  PEERJS_DISCOVERY: bool,
+  PEERJS_REQUIRE_TOKEN: bool,
+  PEERJS_EXPIRE_MS: count(5000, 60_000),
   SIGNALING_API_KEY: optionalString,
   GUEST_SESSIONS: bool,
   ALLOWED_ORIGINS: commaList,
@@ -315,6 +338,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     introspection: e.INTROSPECTION ?? !production,
     demoPage: e.DEMO_PAGE ?? !production,
     knownOperationsOnly: e.KNOWN_OPERATIONS_ONLY ?? false,
+    peerjs:
+      e.PEERJS_PATH === 'off'
+        ? null
+        : {
+            path: e.PEERJS_PATH ?? '/peerjs',
+            discovery: e.PEERJS_DISCOVERY ?? false,
+            requireToken: e.PEERJS_REQUIRE_TOKEN ?? !(e.GUEST_SESSIONS ?? !production),
+            expireMs: e.PEERJS_EXPIRE_MS,
+          },
     logLevel: e.LOG_LEVEL ?? 'info',
     production,
     tracing: tracingConfig(e),

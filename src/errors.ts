@@ -13,3 +13,17 @@ export const unauthenticated = (message = 'a valid session token is required (Au
   refusal(ErrorCode.Unauthenticated, message);
 
 export const unavailable = (message = 'the message broker is unavailable; nothing was accepted, retry shortly') => refusal(ErrorCode.Unavailable, message);
+
+/** A refusal as plain data, for transports that answer without GraphQL (Socket.IO acks, PeerJS ERROR). */
+export interface CodedError {
+  code: string;
+  message: string;
+  [detail: string]: unknown;
+}
+
+/** A refusal's code, message and details (such as retryAfterMs); null for anything else (an internal error). */
+export function codedError(error: unknown): CodedError | null {
+  if (!(error instanceof GraphQLError) || typeof error.extensions['code'] !== 'string') return null;
+  const { code, ...details } = error.extensions;
+  return { ...details, code, message: error.message };
+}

@@ -19,11 +19,22 @@ export interface IceCandidateData {
   usernameFragment: string | null;
 }
 
+/**
+ * What a transport carries with a signal for peers on the same transport (PeerJS: its connectionId,
+ * connection type, metadata…): JSON text, bounded by the transport, opaque to the core and the broker,
+ * never in the schema (GraphQL peers do not see it).
+ */
+export interface Envelope {
+  envelope?: string;
+}
+
 /** What a sender hands the broker for one recipient's mailbox. `from` is always the sender's token `sub`. */
-export type DirectSignal =
+export type DirectSignal = (
   | { kind: typeof SignalKind.Offer; from: string; to: string; sdp: string }
   | { kind: typeof SignalKind.Answer; from: string; to: string; sdp: string }
-  | { kind: typeof SignalKind.IceCandidate; from: string; to: string; candidate: IceCandidateData };
+  | { kind: typeof SignalKind.IceCandidate; from: string; to: string; candidate: IceCandidateData }
+) &
+  Envelope;
 
 /** Stored once per room and fanned out to every member but the one it is about. */
 export type PresenceSignal =

@@ -90,3 +90,28 @@ export const TOKEN_VERIFY_TIMEOUT_MS = 3_000;
  * one's receipt, not stored twice.
  */
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The PeerJS protocol's message types (peerjs-server's wire format), both ways. */
+export const PeerjsMessageType = {
+  Open: 'OPEN',
+  Error: 'ERROR',
+  IdTaken: 'ID-TAKEN',
+  InvalidKey: 'INVALID-KEY',
+  Offer: 'OFFER',
+  Answer: 'ANSWER',
+  Candidate: 'CANDIDATE',
+  Leave: 'LEAVE',
+  Expire: 'EXPIRE',
+  Heartbeat: 'HEARTBEAT',
+} as const;
+export type PeerjsMessageType = (typeof PeerjsMessageType)[keyof typeof PeerjsMessageType];
+/** The PeerJS WebSocket is `{PEERJS_PATH}/peerjs`, as PeerJS clients build it. */
+export const PEERJS_SOCKET_SEGMENT = 'peerjs';
+/** A PeerJS client's own token (without PEERJS_REQUIRE_TOKEN): printable, at most this long. */
+export const MAX_PEERJS_TOKEN_CHARS = 256;
+/** JSON of what a PeerJS signal carries besides its SDP or candidate (connectionId, type, metadata…). */
+export const MAX_PEERJS_ENVELOPE_BYTES = 16 * 1024;
+/** Signals one PeerJS socket holds for peers that have not appeared yet; past it the sender gets EXPIRE at once. */
+export const MAX_PEERJS_HELD_SIGNALS = 64;
+/** Messages a PeerJS socket may send before its session is set up; more close it (4129). */
+export const MAX_PEERJS_EARLY_MESSAGES = 16;

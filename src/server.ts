@@ -31,6 +31,9 @@ import { clientIp } from './limits/client-ip';
 import { buildContext, type WsInitialContext } from './transport/context';
 import { admitGraphqlBody } from './transport/http-body';
 import { refuseHttp, RequestsPerIp, slowClientDeadlines } from './transport/http-limits';
+import type { SideTransport } from './transport/side-transport';
+import { attachSideTransports } from './transport/side-transports';
+import { gateUpgrades } from './transport/upgrade';
 import { attachWebSocket } from './transport/websocket';
 import { SignalTracing } from './tracing';
 
@@ -169,6 +172,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       return;
     }
     if (path === '/readyz') return sendJson(res, broker.ready() ? 200 : 503, { broker: broker.ready() ? 'ready' : 'unavailable' });
+    if (path !== undefined && sideTransports.some((transport) => transport.serve(req, res, path))) return;
     if (config.demoPage && (req.method === 'GET' || req.method === 'HEAD') && path !== GRAPHQL_PATH && path !== undefined) {
       serveDemo(path, res).then(
         (served) => {
@@ -188,7 +192,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       ? createHttpsServer({ ...deadlines, cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }, handle)
       : createHttpServer(deadlines, handle);
 
-  const ws = attachWebSocket(server, core, yoga, GRAPHQL_PATH);
+  const upgrades = gateUpgrades(server, core);
+  const ws = attachWebSocket(upgrades, core, yoga, GRAPHQL_PATH);
+  const sideTransports: SideTransport[] = attachSideTransports(upgrades, core);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -207,12 +213,12 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
    * release the broker. Each wait is bounded.
    */
   const shutdown = async (): Promise<void> => {
-    ws.stopAccepting();
+    upgrades.stopAccepting();
     const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     core.connections.endAll(CloseCode.GoingAway, 'server shutting down');
     core.presence.close();
-    await ws.drain(DRAIN_TIMEOUT_MS);
+    await Promise.all([ws.drain(DRAIN_TIMEOUT_MS), ...sideTransports.map((transport) => transport.drain(DRAIN_TIMEOUT_MS))]);
     await broker.close(); // ends the feeds of pending long polls, which then answer
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([httpClosed, new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_TIMEOUT_MS)))]);

@@ -12,7 +12,10 @@ import { promisify } from 'node:util';
 import { buildSchema, parse, validate } from 'graphql';
 import { startGateway, type TestGateway } from './helpers/gateway';
 import { dataFrom, weriftRoom, type WeriftRoom } from './helpers/room';
+import { createSession } from './helpers/clients';
 import { nextEvent } from './helpers/sdk';
+import { ioPeer, type IoPeer } from './helpers/socket-io';
+import { WeriftPeer } from './helpers/webrtc';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..');
@@ -156,9 +159,10 @@ describe('the README', () => {
   const runnableTs = ofLang('ts').filter((block) => block.runnable);
   const roomBlock = runnableTs.find((block) => block.code.includes('joinRoom('));
   const graphqlWsBlock = runnableTs.find((block) => block.code.includes("from 'graphql-ws'"));
+  const socketIoBlock = runnableTs.find((block) => block.code.includes("from 'socket.io-client'"));
 
   test('every runnable TypeScript block has a scenario below', () => {
-    expect(runnableTs.filter((block) => block !== roomBlock && block !== graphqlWsBlock).map((block) => block.line)).toEqual([]);
+    expect(runnableTs.filter((block) => block !== roomBlock && block !== graphqlWsBlock && block !== socketIoBlock).map((block) => block.line)).toEqual([]);
   });
 
   test('the room example, run twice as written, makes a call: the two and a third peer hear each other', async () => {
@@ -191,4 +195,29 @@ describe('the README', () => {
     snippets.push(snippet);
     await snippet.printed(/__typename: 'Welcome'/);
   }, 60_000);
+
+  test('the Socket.IO example, run as written, answers a call over Socket.IO and hears its data channel', async () => {
+    if (!socketIoBlock) throw new Error('the README has no runnable Socket.IO example');
+    const file = snippetFile(socketIoBlock);
+    await writeFile(file, pointed(socketIoBlock.code));
+    const snippet = new Snippet(file);
+    snippets.push(snippet);
+    const answerer = (await snippet.printed(/^peer id /, SNIPPET_TIMEOUT_MS * 2)).slice('peer id '.length);
+    await snippet.printed(/here with \d+ others$/);
+    const session = await createSession(gateway.httpUrl, 'demo-io', 'caller');
+    const io: IoPeer = ioPeer(gateway.url, 'caller', { token: session.token });
+    await io.next('welcome');
+    const caller = new WeriftPeer(io.port(), answerer);
+    try {
+      await snippet.printed(/^caller joined$/);
+      const channel = caller.pc.createDataChannel('chat');
+      channel.stateChanged.subscribe((state) => state === 'open' && channel.send('hello from the test'));
+      await caller.offer();
+      await snippet.during(snippet.printed(/^caller says hello from the test$/));
+      expect(caller.errors).toEqual([]);
+    } finally {
+      io.close();
+      await caller.close();
+    }
+  }, 90_000);
 });

@@ -4,7 +4,7 @@ import type { Core } from '../core';
 import { refusal, unauthenticated, unavailable } from '../errors';
 import type { ConnectionHandle } from '../presence/connections';
 
-export type Transport = 'http' | 'sse' | 'ws';
+export type Transport = 'http' | 'sse' | 'ws' | 'socket.io' | 'peerjs';
 
 /** What every resolver sees, whichever transport the operation came on. */
 export interface GatewayContext {

@@ -5,7 +5,8 @@ import { peerKey } from '../presence/presence';
 import { brokered } from './broker-call';
 import { builder } from './builder';
 import { requireIdentity, type GatewayContext } from './context';
-import { PRESENCE_ARG_HELP, PresenceModeRef, SignalRef, validateCursor } from './signals';
+import { validateCursor } from './signaling';
+import { PRESENCE_ARG_HELP, PresenceModeRef, SignalRef } from './signals';
 
 /** Without waitMs a poll holds this long: under common proxy idle timeouts (30–60 s). */
 export const DEFAULT_POLL_WAIT_MS = 20_000;

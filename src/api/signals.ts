@@ -1,14 +1,9 @@
-import type { Feed } from '../broker/feed';
-import type { DirectSignal, IceCandidateData, PeerInfo, SignalEvent } from '../events';
-import { refusal } from '../errors';
-import { limited } from './limited';
-import { RateLimits } from '../limits/rate-limits';
+import type { IceCandidateData, PeerInfo, SignalEvent } from '../events';
 import { validateCandidate, validateId, validateSdp } from '../limits/validation';
-import { peerKey } from '../presence/presence';
-import { ErrorCode, IDEMPOTENCY_KEY_PATTERN, MAX_CURSOR_CHARS, MAX_PRESENCE_BATCH_ENTRIES, PRESENCE_BATCH_WINDOW_MS, PresenceMode, SignalKind } from '../protocol';
-import { brokered } from './broker-call';
+import { MAX_PRESENCE_BATCH_ENTRIES, PRESENCE_BATCH_WINDOW_MS, PresenceMode, SignalKind } from '../protocol';
 import { builder, PeerRef } from './builder';
-import { type GatewayContext, requireIdentity } from './context';
+import { requireIdentity } from './context';
+import { observeDelivery, openSignals, relay, validateCursor, validateIdempotencyKey } from './signaling';
 
 type EventOf<K extends SignalKind> = Extract<SignalEvent, { kind: K }>;
 
@@ -71,6 +66,9 @@ export const PresenceModeRef = builder.enumType('PresenceMode', {
   values: { EACH: { value: PresenceMode.Each }, BATCHED: { value: PresenceMode.Batched } } as const,
 });
 
+/** The `presence` argument's help, on `signals` and `pollSignals`. */
+export const PRESENCE_ARG_HELP = 'BATCHED for large rooms: joins and leaves as PresenceBatch events.';
+
 for (const kind of [SignalKind.Offer, SignalKind.Answer] as const) {
   builder.objectRef<EventOf<typeof kind>>(kind).implement({
     interfaces: [SignalRef],
@@ -117,39 +115,8 @@ const DeliveryRef = builder.objectRef<{ id: string; at: number }>('Delivery').im
   }),
 });
 
-/** Accepts one signal from the token's peer to a peer of the same room (traced when tracing is on). */
-async function relay(ctx: GatewayContext, signal: DirectSignal, idempotencyKey: string | null): Promise<{ id: string; at: number }> {
-  const identity = requireIdentity(ctx);
-  await limited(ctx, RateLimits.forSignal(signal.kind), peerKey(identity.room, identity.peerId));
-  const tracing = ctx.core.tracing;
-  const span = tracing === null ? null : tracing.accept(identity.room, signal.kind);
-  try {
-    const traceparent = span === null ? null : span.traceparent;
-    const delivery = await brokered(ctx.core.broker.send(identity.room, signal, { session: identity.session, idempotencyKey, traceparent }));
-    if (delivery === 'recipient-not-found') {
-      throw refusal(ErrorCode.PeerNotFound, `no peer ${signal.to} is connected in your room`, { to: signal.to });
-    }
-    if (delivery === 'sender-not-joined') {
-      throw refusal(ErrorCode.Forbidden, 'you are not connected to your room: subscribe to signals (or poll) before sending');
-    }
-    ctx.core.metrics.signalsRelayed.inc({ type: signal.kind });
-    span?.end();
-    return delivery;
-  } catch (error) {
-    span?.fail(error);
-    throw error;
-  }
-}
-
 const IDEMPOTENCY_KEY_HELP =
   'Chosen by the client for this signal and repeated on every retry of it: a repeat while the first signal is still in the recipient’s mailbox answers the first receipt and is not delivered twice.';
-
-function validateIdempotencyKey(key: string | number | null | undefined): string | null {
-  if (key === null || key === undefined) return null;
-  const text = String(key);
-  if (!IDEMPOTENCY_KEY_PATTERN.test(text)) throw refusal(ErrorCode.BadUserInput, 'idempotencyKey must be 1–64 of A-Z a-z 0-9 _ -', { field: 'idempotencyKey' });
-  return text;
-}
 
 builder.mutationFields((t) => ({
   sendOffer: t.field({
@@ -181,36 +148,6 @@ builder.mutationFields((t) => ({
   }),
 }));
 
-/** The `presence` argument's help, on `signals` and `pollSignals`. */
-export const PRESENCE_ARG_HELP = 'BATCHED for large rooms: joins and leaves as PresenceBatch events.';
-
-export function validateCursor(after: string | number | null | undefined): string | null {
-  if (after === null || after === undefined) return null;
-  const cursor = String(after);
-  if (cursor.length > MAX_CURSOR_CHARS) throw refusal(ErrorCode.BadUserInput, 'after is not a cursor this gateway issued', { field: 'after' });
-  return cursor;
-}
-
-/**
- * Opens the caller's event stream: counts it as connected (presence), then Welcome, replay after the
- * cursor, and live events. The transport adopts it (see GatewayContext.adoptFeed).
- */
-async function openSignals(ctx: GatewayContext, after: string | null, presence: PresenceMode): Promise<Feed> {
-  const identity = requireIdentity(ctx);
-  const self = { id: identity.peerId, name: identity.name, room: identity.room, session: identity.session };
-  const detach = await brokered(ctx.core.presence.attach(self));
-  let feed: Feed;
-  try {
-    feed = await brokered(ctx.core.broker.open(self, after, presence));
-  } catch (error) {
-    detach();
-    throw error;
-  }
-  feed.onClose(detach);
-  ctx.adoptFeed(feed);
-  return feed;
-}
-
 builder.subscriptionField('signals', (t) =>
   t.field({
     type: SignalRef,
@@ -220,10 +157,7 @@ builder.subscriptionField('signals', (t) =>
     args: { after: t.arg.id(), presence: t.arg({ type: PresenceModeRef, defaultValue: PresenceMode.Each, description: PRESENCE_ARG_HELP }) },
     subscribe: (_root, args, ctx) => openSignals(ctx, validateCursor(args.after), args.presence ?? PresenceMode.Each),
     resolve: (event, _args, ctx) => {
-      if (event.kind === SignalKind.Offer || event.kind === SignalKind.Answer || event.kind === SignalKind.IceCandidate) {
-        ctx.core.metrics.relayLatency.observe({ type: event.kind }, Math.max(0, Date.now() - event.at) / 1000);
-        if (event.traceparent !== undefined) ctx.core.tracing?.delivered(requireIdentity(ctx).room, event.kind, event.traceparent);
-      }
+      observeDelivery(ctx, event);
       return event;
     },
   }),

@@ -16,7 +16,8 @@ type Waiter = {
 function approximateBytes(event: SignalEvent): number {
   if ('joined' in event) return EVENT_OVERHEAD_BYTES + PRESENCE_ENTRY_BYTES * (event.joined.length + event.left.length);
   const body = 'sdp' in event ? event.sdp.length : 'candidate' in event ? event.candidate.candidate.length : 0;
-  return EVENT_OVERHEAD_BYTES + body;
+  const envelope = 'envelope' in event && event.envelope !== undefined ? event.envelope.length : 0;
+  return EVENT_OVERHEAD_BYTES + body + envelope;
 }
 
 const EVENT_OVERHEAD_BYTES = 256;

@@ -16,10 +16,10 @@ export interface WsInitialContext {
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
-/** The resolver context of an operation on a WebSocket: the identity verified at connection init. */
-export function wsContext(core: Core, session: WsSession): GatewayContext {
+/** The resolver context of an operation on a socket: the identity verified when it connected. */
+export function wsContext(core: Core, session: WsSession, transport: 'ws' | 'socket.io' | 'peerjs' = 'ws'): GatewayContext {
   const { identity, handle, clientIp, adoptFeed } = session;
-  return { core, transport: 'ws', identity, tokenProblem: null, keysUnavailable: false, apiKey: null, connection: handle, clientIp, adoptFeed };
+  return { core, transport, identity, tokenProblem: null, keysUnavailable: false, apiKey: null, connection: handle, clientIp, adoptFeed };
 }
 
 /** On SSE (and HTTP) the signal stream is the peer's connection: a newer one replaces it. */

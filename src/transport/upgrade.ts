@@ -1,6 +1,5 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { WebSocket, WebSocketServer } from 'ws';
 import type { Core } from '../core';
 import { clientIp } from '../limits/client-ip';
 import { coalesceWrites } from './coalesce';
@@ -12,12 +11,25 @@ const REFUSED = {
   tooMany: 'HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\n\r\n',
 } as const;
 
+/** Completes a WebSocket handshake the gate let through (its library's `handleUpgrade`). */
+export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** The one `upgrade` listener of the HTTP server: every WebSocket transport passes it. */
+export interface UpgradeGate {
+  /** Hands upgrades of exactly `path` (the URL's pathname) to `handler`. */
+  route(path: string, handler: UpgradeHandler): void;
+  /** New upgrades are refused from now on. */
+  stopAccepting(): void;
+}
+
 /**
- * Lets WebSocket upgrades of `path` through to `wss` (which then emits `connection`), refusing other
- * paths (404), origins not allowed (403) and an address past its connection limit (429). Returns
- * what stops accepting new upgrades.
+ * Lets WebSocket upgrades through to the transport that routed their path (graphql-ws, Socket.IO, the
+ * PeerJS protocol), refusing other paths (404), origins not allowed (403) and an address past its
+ * connection limit (429). A connection counts against its address from the moment it is let through
+ * until its TCP socket closes, whichever transport holds it.
  */
-export function gateUpgrades(server: HttpServer, wss: WebSocketServer, core: Core, path: string): { stopAccepting(): void } {
+export function gateUpgrades(server: HttpServer, core: Core): UpgradeGate {
+  const routes = new Map<string, UpgradeHandler>();
   const allowed = core.config.allowedOrigins;
   const { maxConnectionsPerIp, trustProxy } = core.config;
   const perIp = new Map<string, number>();
@@ -30,7 +42,8 @@ export function gateUpgrades(server: HttpServer, wss: WebSocketServer, core: Cor
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const origin = request.headers.origin;
-    if (url.pathname !== path) return void socket.end(REFUSED.notFound);
+    const handler = routes.get(url.pathname);
+    if (handler === undefined) return void socket.end(REFUSED.notFound);
     if (allowed.length > 0 && origin !== undefined && !allowed.includes(origin)) return void socket.end(REFUSED.forbidden);
     const ip = clientIp(request, trustProxy);
     const open = perIp.get(ip) ?? 0;
@@ -38,14 +51,14 @@ export function gateUpgrades(server: HttpServer, wss: WebSocketServer, core: Cor
       core.metrics.rateLimited.inc({ limit: 'connections' });
       return void socket.end(REFUSED.tooMany);
     }
-    // Counted once the handshake succeeded (ws completes it synchronously; a refused one never calls back).
-    wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
-      perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
-      coalesceWrites(socket);
-      ws.once('close', () => release(ip));
-      wss.emit('connection', ws, request);
-    });
+    perIp.set(ip, open + 1);
+    socket.once('close', () => release(ip));
+    coalesceWrites(socket);
+    handler(request, socket, head);
   };
   server.on('upgrade', onUpgrade);
-  return { stopAccepting: () => server.off('upgrade', onUpgrade) };
+  return {
+    route: (path, handler) => void routes.set(path, handler),
+    stopAccepting: () => server.off('upgrade', onUpgrade),
+  };
 }

@@ -1,11 +1,11 @@
-import type { Server as HttpServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Core } from '../core';
 import { clientIp } from '../limits/client-ip';
-import { CloseCode, MAX_WS_PAYLOAD_BYTES } from '../protocol';
+import { MAX_WS_PAYLOAD_BYTES } from '../protocol';
 import { DocumentCache } from './documents';
+import { drainSockets } from './drain';
 import type { WsSession } from './session';
-import { gateUpgrades } from './upgrade';
+import type { UpgradeGate } from './upgrade';
 import { serveGraphqlWs } from './ws-adapter';
 import { type Enveloped, protocolServer } from './ws-hooks';
 
@@ -13,8 +13,6 @@ export type { Enveloped } from './ws-hooks';
 
 /** graphql-ws on the gateway's HTTP server, on `path`. */
 export interface WebSocketTransport {
-  /** New upgrades are refused (the HTTP server stops accepting too). */
-  stopAccepting(): void;
   /** Waits up to `timeoutMs` for every socket to close (they were told 1001), then cuts the rest. */
   drain(timeoutMs: number): Promise<void>;
 }
@@ -24,10 +22,10 @@ export interface WebSocketTransport {
  * with the gateway's hooks (ws-hooks.ts), each socket's session (session.ts), and the adapter that runs
  * the protocol server on `ws` sockets (ws-adapter.ts).
  */
-export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped, path: string): WebSocketTransport {
+export function attachWebSocket(gate: UpgradeGate, core: Core, yoga: Enveloped, path: string): WebSocketTransport {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD_BYTES });
   const sessions = new WeakMap<WebSocket, WsSession>();
-  const gate = gateUpgrades(server, wss, core, path);
+  gate.route(path, (request, socket, head) => wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request)));
   const [hit, miss] = [core.metrics.wsDocuments.labels('hit'), core.metrics.wsDocuments.labels('miss')];
   const documents = new DocumentCache((found) => (found ? hit : miss).inc());
   const adapter = serveGraphqlWs(wss, protocolServer({ core, yoga, sessions, documents }), {
@@ -36,15 +34,8 @@ export function attachWebSocket(server: HttpServer, core: Core, yoga: Enveloped,
   });
 
   return {
-    stopAccepting: gate.stopAccepting,
     drain: async (timeoutMs: number) => {
-      // Sockets with a session were told by the connection registry (after any reply in flight: see WsSession).
-      for (const client of wss.clients) if (!sessions.get(client)) client.close(CloseCode.GoingAway, 'server shutting down');
-      const closed = [...wss.clients].map((client) => new Promise<void>((resolve) => client.once('close', () => resolve())));
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-      clearTimeout(timer);
-      for (const client of wss.clients) client.terminate();
+      await drainSockets(wss, (client) => sessions.has(client), timeoutMs);
       adapter.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { CloseCode, handleProtocols, MessageType, parseMessage, type Server } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { SEND_HIGH_WATER_BYTES } from '../protocol';
+import { keepAlive } from './keepalive';
 
 /** What each graphql-ws context carries besides the protocol state (not the upgrade request: it would live as long as the socket). */
 export interface SocketExtra {
@@ -40,27 +41,10 @@ export function serveGraphqlWs(wss: WebSocketServer, server: Server<SocketExtra>
   const { log, clientIp, keepAliveMs = KEEPALIVE_MS } = options;
   wss.options.handleProtocols = handleProtocols;
   wss.on('error', (error) => log.error({ err: error }, 'WebSocket server error'));
-  // One timer for every socket: each sweep cuts the sockets that did not answer the previous ping.
-  const unanswered = new WeakSet<WebSocket>();
-  function answered(this: WebSocket): void {
-    unanswered.delete(this);
-  }
-  const sweep = setInterval(() => {
-    for (const socket of wss.clients) {
-      if (unanswered.has(socket)) {
-        socket.terminate();
-      } else if (socket.readyState === socket.OPEN) {
-        unanswered.add(socket);
-        socket.ping();
-      }
-    }
-  }, keepAliveMs);
-  // The listening server keeps the process alive, not this.
-  sweep.unref();
+  const stopKeepAlive = keepAlive(wss, keepAliveMs);
 
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     socket.on('error', (error) => log.debug({ err: error }, 'WebSocket closed on a socket error'));
-    socket.on('pong', answered);
 
     const closed = server.opened(
       {
@@ -92,7 +76,7 @@ export function serveGraphqlWs(wss: WebSocketServer, server: Server<SocketExtra>
   });
   return {
     dispose: () => {
-      clearInterval(sweep);
+      stopKeepAlive();
       wss.removeAllListeners('connection');
     },
   };

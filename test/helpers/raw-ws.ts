@@ -7,6 +7,9 @@ export interface Frame {
   type: string;
   id?: string;
   payload?: unknown;
+  /** PeerJS frames: sender and recipient. */
+  src?: string;
+  dst?: string;
 }
 
 /** A bare `ws` socket speaking graphql-transport-ws by hand, for protocol probes: every frame and the close are observable. */
@@ -22,8 +25,9 @@ export interface RawSocket {
   next(type: string, id?: string): Promise<Frame>;
 }
 
-export async function rawSocket(url: string, protocol: string = GRAPHQL_TRANSPORT_WS_PROTOCOL): Promise<RawSocket> {
-  const socket = new WebSocket(url, protocol);
+/** `protocol` null: no subprotocol (the PeerJS protocol has none). */
+export async function rawSocket(url: string, protocol: string | null = GRAPHQL_TRANSPORT_WS_PROTOCOL): Promise<RawSocket> {
+  const socket = protocol === null ? new WebSocket(url) : new WebSocket(url, protocol);
   const frames = new Inbox<Frame>('raw ws frames');
   socket.on('message', (data) => frames.push(JSON.parse(String(data)) as Frame));
   const closes = new Inbox<{ code: number; reason: string }>('raw ws close');
