@@ -6,7 +6,7 @@ import { brokered } from './broker-call';
 import { builder } from './builder';
 import { requireIdentity, type GatewayContext } from './context';
 import { validateCursor } from './signaling';
-import { PRESENCE_ARG_HELP, PresenceModeRef, SignalRef } from './signals';
+import { PresenceModeRef, SignalRef } from './signals';
 
 /** Without waitMs a poll holds this long: under common proxy idle timeouts (30–60 s). */
 export const DEFAULT_POLL_WAIT_MS = 20_000;
@@ -79,12 +79,12 @@ builder.queryField('pollSignals', (t) =>
     type: SignalBatchRef,
     description:
       'Long polling for networks where neither WebSocket nor SSE survive: returns at once when events after `after` exist, ' +
-      `else holds up to waitMs (≤ ${MAX_POLL_WAIT_MS}). Without after, the first batch starts with Welcome. A polling peer counts as connected. ` +
+      `else holds up to waitMs (≤ ${MAX_POLL_WAIT_MS}). Without after, the first batch starts with Welcome. presence: BATCHED as on signals. A polling peer counts as connected. ` +
       'A peer holds one pending poll: a newer poll ends the older one at once with an empty batch and its cursor.',
     args: {
       after: t.arg.id(),
       waitMs: t.arg.int(),
-      presence: t.arg({ type: PresenceModeRef, defaultValue: PresenceMode.Each, description: PRESENCE_ARG_HELP }),
+      presence: t.arg({ type: PresenceModeRef, defaultValue: PresenceMode.Each }),
     },
     resolve: (_root, args, ctx) => poll(ctx, validateCursor(args.after), validateWait(args.waitMs), args.presence ?? PresenceMode.Each),
   }),

@@ -66,9 +66,6 @@ export const PresenceModeRef = builder.enumType('PresenceMode', {
   values: { EACH: { value: PresenceMode.Each }, BATCHED: { value: PresenceMode.Batched } } as const,
 });
 
-/** The `presence` argument's help, on `signals` and `pollSignals`. */
-export const PRESENCE_ARG_HELP = 'BATCHED for large rooms: joins and leaves as PresenceBatch events.';
-
 for (const kind of [SignalKind.Offer, SignalKind.Answer] as const) {
   builder.objectRef<EventOf<typeof kind>>(kind).implement({
     interfaces: [SignalRef],
@@ -152,9 +149,9 @@ builder.subscriptionField('signals', (t) =>
   t.field({
     type: SignalRef,
     description:
-      'My events only: Welcome first, then PeerConnected/PeerDisconnected (or PresenceBatch) and the offers, answers and candidates sent to me. ' +
+      'My events only: Welcome first, then PeerConnected/PeerDisconnected (PresenceBatch with presence: BATCHED, for large rooms) and the offers, answers and candidates sent to me. ' +
       'Pass the last cursor you received as after to resume without loss or duplicates.',
-    args: { after: t.arg.id(), presence: t.arg({ type: PresenceModeRef, defaultValue: PresenceMode.Each, description: PRESENCE_ARG_HELP }) },
+    args: { after: t.arg.id(), presence: t.arg({ type: PresenceModeRef, defaultValue: PresenceMode.Each }) },
     subscribe: (_root, args, ctx) => openSignals(ctx, validateCursor(args.after), args.presence ?? PresenceMode.Each),
     resolve: (event, _args, ctx) => {
       observeDelivery(ctx, event);
