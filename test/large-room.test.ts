@@ -1,9 +1,7 @@
 import type { Signal } from '../client/types';
 import { PresenceMode } from '../src/protocol';
-import { ChildGateway } from './helpers/child-gateway';
 import { createSession, wsPeer, type WsPeer } from './helpers/clients';
-import { startGateway, type TestGateway } from './helpers/gateway';
-import { TestRedis } from './helpers/redis';
+import { gatewaySuite, sharedRedisSuite } from './helpers/suite';
 
 /** A room of this many peers opening `signals` at once: every one must learn of every other exactly once. */
 const PEERS = 200;
@@ -133,32 +131,21 @@ describe('a room of 200 peers joining at once', () => {
     await Promise.all(sockets.splice(0).map((s) => s.dispose()));
   });
 
+  const env = { MAX_CONNECTIONS_PER_IP: '0', GRACE_MS: '60000' };
+
   describe('on one instance (memory broker)', () => {
-    let gateway: TestGateway;
-    beforeAll(async () => {
-      gateway = await startGateway({ MAX_CONNECTIONS_PER_IP: '0', GRACE_MS: '60000' });
-    });
-    afterAll(() => gateway.close());
+    const { gw } = gatewaySuite(env);
 
     it.each(MODES)('tells every peer of every other exactly once with %s presence, across a socket cut and resume mid-storm', async (mode) => {
-      expectEveryoneOnce(await storm([gateway], `storm-memory-${mode}`, mode, sockets), mode);
+      expectEveryoneOnce(await storm([gw()], `storm-memory-${mode}`, mode, sockets), mode);
     }, TEST_TIMEOUT_MS);
   });
 
   describe('on two instances sharing Redis', () => {
-    let redis: TestRedis;
-    let gateways: ChildGateway[] = [];
-    beforeAll(async () => {
-      redis = await TestRedis.start();
-      gateways = await Promise.all([0, 1].map(() => ChildGateway.start({ REDIS_URL: redis.url, MAX_CONNECTIONS_PER_IP: '0', GRACE_MS: '60000' })));
-    }, TEST_TIMEOUT_MS);
-    afterAll(async () => {
-      await Promise.all(gateways.map((g) => g.stop('SIGKILL')));
-      await redis.stop();
-    });
+    const gateways = sharedRedisSuite(2, env);
 
     it.each(MODES)('tells every peer of every other exactly once with %s presence, across a socket cut and resume mid-storm', async (mode) => {
-      expectEveryoneOnce(await storm(gateways, `storm-redis-${mode}`, mode, sockets), mode);
+      expectEveryoneOnce(await storm(gateways(), `storm-redis-${mode}`, mode, sockets), mode);
     }, TEST_TIMEOUT_MS);
   });
 });
