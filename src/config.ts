@@ -17,7 +17,9 @@ export interface Config {
   port: number;
   host: string;
   /** Unset: the embedded in-memory broker. */
-  redisUrl: string | undefined;
+  redis: RedisTarget | undefined;
+  /** Replicas each append waits for (WAIT) before it is acknowledged; 0: none. */
+  redisWaitReplicas: number;
   /** HS256 secret for session tokens. */
   signalingSecret: string;
   /** True when no secret was configured and a random one was made for this process. */
@@ -66,6 +68,27 @@ export interface Config {
   tracing: TracingConfig | null;
 }
 
+/** A Redis server's address. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** The Redis the broker shares: one server, a Cluster, or the primary that Sentinels name. */
+export type RedisTarget =
+  | { kind: 'single'; url: string }
+  | { kind: 'cluster'; nodes: HostPort[] }
+  | { kind: 'sentinel'; sentinels: HostPort[]; name: string };
+
+/** Where the broker's Redis is, for a log line: never a password. */
+export function redisAddress(target: RedisTarget): string {
+  const list = (nodes: HostPort[]) => nodes.map(({ host, port }) => `${host}:${port}`).join(',');
+  if (target.kind === 'cluster') return `cluster ${list(target.nodes)}`;
+  if (target.kind === 'sentinel') return `sentinel master ${target.name} via ${list(target.sentinels)}`;
+  const url = new URL(target.url);
+  return `${url.hostname}:${url.port || '6379'}`;
+}
+
 /** Where spans go: an OTLP/HTTP (JSON) traces endpoint, or the console. */
 export interface TracingConfig {
   serviceName: string;
@@ -103,6 +126,10 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'PORT', default: '4000', meaning: 'TCP port of the HTTP/WebSocket listener' },
   { name: 'HOST', default: '0.0.0.0', meaning: 'address to listen on' },
   { name: 'REDIS_URL', default: '', meaning: 'redis://… to share state between instances; unset: embedded memory broker' },
+  { name: 'REDIS_CLUSTER_NODES', default: '', meaning: 'comma list of host:port seeds of a Redis Cluster (instead of REDIS_URL)' },
+  { name: 'REDIS_SENTINELS', default: '', meaning: 'comma list of host:port Sentinels watching the primary REDIS_SENTINEL_NAME (instead of REDIS_URL)' },
+  { name: 'REDIS_SENTINEL_NAME', default: '', meaning: 'the master name the Sentinels know the primary by' },
+  { name: 'REDIS_WAIT_REPLICAS', default: '0', meaning: 'replicas every append waits for (Redis WAIT) before it is acknowledged' },
   { name: 'SIGNALING_SECRET', default: '', meaning: 'HS256 secret for session tokens (random per process in development)', secret: true },
   { name: 'SIGNALING_JWKS_URL', default: '', meaning: 'JWKS (https:// or file://) for RS/ES-signed session tokens' },
   { name: 'SIGNALING_AUDIENCE', default: '', meaning: 'required aud claim of session tokens (also set on minted ones)' },
@@ -167,6 +194,15 @@ const commaList = optionalString.transform((v) =>
   v === undefined ? [] : v.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
 );
 
+const hostPortList = commaList.pipe(
+  z.array(
+    z
+      .string()
+      .regex(/^[^\s:,]+:\d{1,5}$/, 'must be a comma list of host:port')
+      .transform((v): HostPort => ({ host: v.slice(0, v.lastIndexOf(':')), port: Number(v.slice(v.lastIndexOf(':') + 1)) })),
+  ),
+);
+
 function count(fallback: number, max = Number.MAX_SAFE_INTEGER) {
   return optionalString.pipe(
     z
@@ -200,6 +236,10 @@ const envSchema = z.object({
   PORT: count(4000, 65535),
   HOST: optionalString.transform((v) => v ?? '0.0.0.0'),
   REDIS_URL: url(['redis:', 'rediss:']),
+  REDIS_CLUSTER_NODES: hostPortList,
+  REDIS_SENTINELS: hostPortList,
+  REDIS_SENTINEL_NAME: optionalString,
+  REDIS_WAIT_REPLICAS: count(0, 16),
   SIGNALING_SECRET: optionalString.refine((v) => v === undefined || v.length >= MIN_SECRET_CHARS, {
     message: `must be at least ${MIN_SECRET_CHARS} characters`,
   }),
@@ -260,6 +300,12 @@ function tracingConfig(e: z.infer<typeof envSchema>): TracingConfig | null {
   return { serviceName, exporter: { kind: 'otlp', url } };
 }
 
+function redisTarget(e: z.infer<typeof envSchema>): RedisTarget | undefined {
+  if (e.REDIS_CLUSTER_NODES.length > 0) return { kind: 'cluster', nodes: e.REDIS_CLUSTER_NODES };
+  if (e.REDIS_SENTINELS.length > 0 && e.REDIS_SENTINEL_NAME !== undefined) return { kind: 'sentinel', sentinels: e.REDIS_SENTINELS, name: e.REDIS_SENTINEL_NAME };
+  return e.REDIS_URL === undefined ? undefined : { kind: 'single', url: e.REDIS_URL };
+}
+
 const SECRET_NAMES = new Set(VARIABLES.filter((v) => v.secret).map((v) => v.name));
 
 /**
@@ -293,6 +339,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.TURN_URLS.length > 0 && e.TURN_SECRET === undefined) {
     throw new ConfigError('TURN_SECRET is required when TURN_URLS is set');
   }
+  const targets = [e.REDIS_URL, e.REDIS_CLUSTER_NODES.length > 0, e.REDIS_SENTINELS.length > 0].filter(Boolean).length;
+  if (targets > 1) throw new ConfigError('REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS: set at most one');
+  if ((e.REDIS_SENTINELS.length > 0) !== (e.REDIS_SENTINEL_NAME !== undefined)) {
+    throw new ConfigError('REDIS_SENTINELS and REDIS_SENTINEL_NAME must be set together');
+  }
   if (e.MAILBOX_EVENTS === 0) throw new ConfigError('MAILBOX_EVENTS must be at least 1');
   if (e.SESSION_MAX_AGE_S === 0) throw new ConfigError('SESSION_MAX_AGE_S must be at least 1');
   if (e.SESSION_TTL_S === 0 || e.SESSION_TTL_S > e.SESSION_MAX_AGE_S) {
@@ -307,7 +358,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return {
     port: e.PORT,
     host: e.HOST,
-    redisUrl: e.REDIS_URL,
+    redis: redisTarget(e),
+    redisWaitReplicas: e.REDIS_WAIT_REPLICAS,
     signalingSecret: e.SIGNALING_SECRET ?? randomBytes(32).toString('base64url'),
     signalingSecretGenerated: e.SIGNALING_SECRET === undefined,
     jwksUrl: e.SIGNALING_JWKS_URL,

@@ -4,7 +4,6 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin } from 'graphql-yoga';
-import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { GatewayContext } from './api/context';
 import { schema } from './api/schema';
@@ -12,7 +11,8 @@ import { TokenService } from './auth/tokens';
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memory';
 import { RedisBroker } from './broker/redis';
-import type { Config } from './config';
+import type { RedisClient } from './broker/redis-clients';
+import { type Config, redisAddress } from './config';
 import type { Core } from './core';
 import { createLogger } from './logger';
 import { RateLimits } from './limits/rate-limits';
@@ -54,21 +54,26 @@ export interface GatewayOptions {
   log?: Logger;
   /** A broker made by the caller; `rateLimitStore` then shares the rate limits (none: per process). */
   broker?: Broker;
-  rateLimitStore?: Redis;
+  rateLimitStore?: RedisClient;
   /** Envelop plugins after the gateway's own; they apply to every operation on every transport. */
   plugins?: Plugin[];
 }
 
 const FEED_LIMITS = { maxQueuedEvents: MAX_SUBSCRIBER_QUEUE_EVENTS, maxQueuedBytes: MAX_SUBSCRIBER_QUEUE_BYTES };
 
-/** How long start-up waits for Redis before serving anyway with /readyz at 503 (it keeps reconnecting). */
-const REDIS_STARTUP_WAIT_MS = 5_000;
+/**
+ * How long start-up waits for Redis's first answer before listening anyway with /readyz at 503 (it
+ * keeps reconnecting). A refused connection ends the wait at once; this bounds a silent network.
+ */
+const REDIS_FIRST_ATTEMPT_MS = 2_000;
 
 /** The broker the config asks for, and the Redis client the rate limits share when there is one. */
-async function createBroker(config: Config, log: Logger, onBrokerError: () => void): Promise<{ broker: Broker; rateLimitStore?: Redis }> {
-  if (config.redisUrl !== undefined) {
+async function createBroker(config: Config, log: Logger, onBrokerError: () => void): Promise<{ broker: Broker; rateLimitStore?: RedisClient }> {
+  if (config.redis !== undefined) {
+    const target = config.redis;
     const broker = new RedisBroker({
-      url: config.redisUrl,
+      target,
+      waitReplicas: config.redisWaitReplicas,
       mailboxEvents: config.mailboxEvents,
       roomLogEvents: config.roomLogEvents,
       retentionMs: config.mailboxTtlMs,
@@ -76,8 +81,11 @@ async function createBroker(config: Config, log: Logger, onBrokerError: () => vo
       log: log.child({ component: 'redis' }),
       onError: onBrokerError,
     });
-    if (!(await broker.connected(REDIS_STARTUP_WAIT_MS))) log.warn('redis is not reachable yet; serving with /readyz at 503 until it is');
-    else log.info({ instance: broker.instanceId }, 'redis broker connected');
+    if (!(await broker.connected(REDIS_FIRST_ATTEMPT_MS))) {
+      const address = redisAddress(target);
+      log.warn({ redis: address }, `waiting for Redis at ${address}; serving with /readyz at 503 until it answers`);
+      void broker.whenConnected().then(() => log.info({ instance: broker.instanceId }, 'redis broker connected'));
+    } else log.info({ instance: broker.instanceId }, 'redis broker connected');
     return { broker, rateLimitStore: broker.client };
   }
   const broker = new MemoryBroker({

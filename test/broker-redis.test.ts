@@ -8,7 +8,7 @@ const MAILBOX_EVENTS = 16;
 brokerContract('redis', async () => {
   const redis = await TestRedis.start();
   const broker = new RedisBroker({
-    url: redis.url,
+    target: { kind: 'single', url: redis.url },
     mailboxEvents: MAILBOX_EVENTS,
     roomLogEvents: 64,
     retentionMs: 120_000,

@@ -15,6 +15,10 @@ describe('configuration', () => {
     ['PORT', { PORT: 'abc' }],
     ['PORT', { PORT: '70000' }],
     ['REDIS_URL', { REDIS_URL: 'http://nope' }],
+    ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: '127.0.0.1:7000,nope' }],
+    ['REDIS_URL, REDIS_CLUSTER_NODES', { REDIS_URL: 'redis://a', REDIS_CLUSTER_NODES: 'a:7000' }],
+    ['REDIS_SENTINELS and REDIS_SENTINEL_NAME', { REDIS_SENTINELS: 'a:26379' }],
+    ['REDIS_WAIT_REPLICAS', { REDIS_WAIT_REPLICAS: 'all' }],
     ['GRACE_MS', { GRACE_MS: '-5' }],
     ['GUEST_SESSIONS', { GUEST_SESSIONS: 'maybe' }],
     ['SIGNALING_SECRET', { SIGNALING_SECRET: 'short' }],
@@ -36,6 +40,16 @@ describe('configuration', () => {
     expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' }).tracing).toBeNull();
     expect(() => loadConfig({ OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(/^OTEL_TRACES_EXPORTER/);
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://c' })).toThrow(/^OTEL_EXPORTER_OTLP_ENDPOINT/);
+  });
+
+  it('reads one Redis topology: a URL, Cluster seeds, or Sentinels with the master name', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://r:6380' }).redis).toEqual({ kind: 'single', url: 'redis://r:6380' });
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000, b:7001' }).redis).toEqual({ kind: 'cluster', nodes: [{ host: 'a', port: 7000 }, { host: 'b', port: 7001 }] });
+    expect(loadConfig({ REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'sb', REDIS_WAIT_REPLICAS: '1' })).toMatchObject({
+      redis: { kind: 'sentinel', sentinels: [{ host: 's', port: 26379 }], name: 'sb' },
+      redisWaitReplicas: 1,
+    });
+    expect(loadConfig({}).redis).toBeUndefined();
   });
 
   it('production turns guest sessions off', () => {

@@ -41,7 +41,7 @@ describe('Redis broker under faults: pub/sub reconnects, lost data, recreated st
 
   const start = async (): Promise<RedisBroker> => {
     const b = new RedisBroker({
-      url: redis.url,
+      target: { kind: 'single', url: redis.url },
       mailboxEvents: 256,
       roomLogEvents: 256,
       retentionMs: 120_000,
@@ -66,7 +66,7 @@ describe('Redis broker under faults: pub/sub reconnects, lost data, recreated st
   };
   /** Cuts the broker's pub/sub connection as a network blip or a Redis-side kill would. */
   const killPubsub = async (): Promise<void> => {
-    await until('the broker subscribed again', async () => String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')).includes('cmd=subscribe'));
+    await until('the broker subscribed again', async () => String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')).includes('cmd=ssubscribe'));
     expect(await admin.client('KILL', 'TYPE', 'pubsub')).toBeGreaterThan(0);
   };
 

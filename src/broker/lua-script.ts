@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './redis-clients';
 
 type Value = string | number;
 
@@ -33,11 +33,11 @@ export class LuaScript<K extends string, A extends string, R> {
   ) {}
 
   /** Makes the script callable on `client` (once per client). */
-  define(client: Redis): void {
+  define(client: RedisClient): void {
     client.defineCommand(this.name, { numberOfKeys: this.spec.keys.length, lua: this.spec.lua });
   }
 
-  async run(client: Redis, keys: Record<K, string>, args: Record<A, Value>): Promise<R> {
+  async run(client: RedisClient, keys: Record<K, string>, args: Record<A, Value>): Promise<R> {
     const flat = [...this.spec.keys.map((k) => keys[k]), ...this.spec.args.map((a) => args[a])];
     const command = (client as unknown as DefinedCommands)[this.name];
     if (!command) throw new ScriptReplyError(`script ${this.name} is not defined on this client`);

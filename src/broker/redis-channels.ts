@@ -1,10 +1,11 @@
-import type Redis from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisClient } from './redis-clients';
 
 type Handler = (message: unknown) => void;
 
 /**
- * Pub/sub channels on one subscriber connection, each with its local handlers; a channel is
+ * Sharded pub/sub channels (SSUBSCRIBE, Redis 7: on a Cluster each on the shard that owns its slot)
+ * on one subscriber client, each with its local handlers; a channel is
  * subscribed while it has one. Every Redis reply is handled here: a SUBSCRIBE or UNSUBSCRIBE that
  * fails or times out (Redis stalled, connection down) must never become an unhandled rejection, which
  * would end the process. (graphql-redis-subscriptions leaves its UNSUBSCRIBE's promise unhandled.)
@@ -17,10 +18,10 @@ export class RedisChannels {
   private readonly stale = new Set<string>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly log: Logger,
   ) {
-    connection.on('message', (channel: string, text: string) => this.dispatch(channel, text));
+    connection.on('smessage', (channel: string, text: string) => this.dispatch(channel, text));
     connection.on('ready', () => {
       for (const channel of [...this.stale]) if (!this.handlers.has(channel)) this.drop(channel);
     });
@@ -42,7 +43,7 @@ export class RedisChannels {
     // would reach neither (seen in join storms: a few members of a room never heard of some joins).
     let confirmed = this.confirming.get(channel);
     if (fresh) {
-      confirmed = this.connection.subscribe(channel);
+      confirmed = this.connection.ssubscribe(channel);
       this.confirming.set(channel, confirmed);
       const forget = (): void => {
         if (this.confirming.get(channel) === confirmed) this.confirming.delete(channel);
@@ -75,7 +76,7 @@ export class RedisChannels {
   private drop(channel: string): void {
     this.stale.add(channel);
     if (this.connection.status !== 'ready') return;
-    this.connection.unsubscribe(channel).then(
+    this.connection.sunsubscribe(channel).then(
       () => this.stale.delete(channel),
       (error: unknown) => this.log.debug({ err: error, channel }, 'unsubscribe failed; retried after the next reconnect'),
     );

@@ -1,12 +1,14 @@
 /**
- * Every Redis key and channel name of the broker. A room's keys share the `{room}` hash tag, so each
- * script touches one Redis Cluster slot; instance-wide keys (leases, the per-instance index) do not.
+ * Every Redis key and channel name of the broker. A room's keys and channels share the `{room}` hash
+ * tag, so each script touches one Redis Cluster slot; the instance-wide keys (leases, the
+ * per-instance peer index, the dataset marker) share the `{instances}` tag, so the lease renewal and
+ * the reaper's transactions touch one slot too.
  */
 export const KEY_PREFIX = 'sb:';
-export const INSTANCES_KEY = `${KEY_PREFIX}instances`;
+const INSTANCE_PREFIX = `${KEY_PREFIX}{instances}:`;
+export const INSTANCES_KEY = `${INSTANCE_PREFIX}all`;
 /** Set once per Redis dataset; gone or different means the data was lost (FLUSHALL, empty restart). */
-export const MARKER_KEY = `${KEY_PREFIX}marker`;
-export const INDEX_PREFIX = `${KEY_PREFIX}inst-peers:`;
+export const MARKER_KEY = `${INSTANCE_PREFIX}marker`;
 
 export const keys = {
   roster: (room: string) => `${KEY_PREFIX}{${room}}:roster`,
@@ -23,9 +25,10 @@ export const keys = {
   claim: (room: string, peer: string) => `${KEY_PREFIX}{${room}}:claim:${peer}`,
   roomChannel: (room: string) => `${KEY_PREFIX}{${room}}:room`,
   peerChannel: (room: string, peer: string) => `${KEY_PREFIX}{${room}}:peer:${peer}`,
-  lease: (instance: string) => `${KEY_PREFIX}lease:${instance}`,
-  reap: (instance: string) => `${KEY_PREFIX}reap:${instance}`,
-  index: (instance: string) => `${INDEX_PREFIX}${instance}`,
+  lease: (instance: string) => `${INSTANCE_PREFIX}lease:${instance}`,
+  reap: (instance: string) => `${INSTANCE_PREFIX}reap:${instance}`,
+  /** The peers an instance owns (members from {@link indexMember}): what the reaper announces when it dies. */
+  index: (instance: string) => `${INSTANCE_PREFIX}peers:${instance}`,
 };
 
 /** A member of an instance's index set: the room and peer id of one peer it owns. */

@@ -5,8 +5,9 @@ import { LuaScript, reply } from './lua-script';
  * live subscribers" can never be split by a crash or a concurrent writer, and a Welcome's roster is
  * taken at exactly the stream position the subscriber starts from.
  *
- * Every key of one room shares the `{room}` hash tag, so each script touches one Redis Cluster slot
- * (the per-instance index set is the one exception; see README "Redis Cluster").
+ * Every key and channel of one room shares the `{room}` hash tag, so each script touches one Redis
+ * Cluster slot, and publishes with SPUBLISH (sharded pub/sub, Redis 7) on the shard that owns it.
+ * The per-instance peer index lives in another slot: the broker keeps it with separate commands.
  */
 
 const NOW_MS = `
@@ -58,7 +59,7 @@ local function append(key, seqKey, body, maxlen, ttl, channel, stream, epoch, ex
   end
   if idemField then redis.call('HSET', meta, idemField, id) end
   evict(key, tonumber(maxlen), ttl, meta)
-  redis.call('PUBLISH', channel, '{"i":"' .. id .. '","q":' .. q .. ',"s":"' .. stream .. '","p":"' .. epoch .. '"' .. extra .. ',"e":' .. body .. '}')
+  redis.call('SPUBLISH', channel, '{"i":"' .. id .. '","q":' .. q .. ',"s":"' .. stream .. '","p":"' .. epoch .. '"' .. extra .. ',"e":' .. body .. '}')
   return id
 end
 `;
@@ -101,7 +102,7 @@ local function claimSession(meta, mailbox, sid, start, candidate, takeOver, chan
   if takeOver and tonumber(start) > tonumber(current[2]) then
     redis.call('DEL', mailbox, meta)
     redis.call('HSET', meta, 's', sid, 't', start, 'e', candidate)
-    redis.call('PUBLISH', channel, '{"k":"session","u":"' .. sid .. '"}')
+    redis.call('SPUBLISH', channel, '{"k":"session","u":"' .. sid .. '"}')
     return 'new'
   end
   return 'superseded'
@@ -168,40 +169,39 @@ export const send = new LuaScript('sbSend', {
 /**
  * Keys and arguments in the order of {@link join}'s lists.
  * Returns the PeerConnected entry id; nil when the peer was already in the roster (then its owner
- * moves to this instance and the previous owner is told on the peer's channel); ${LATE} past the
+ * moves to this instance and the previous owner is told on the peer's channel, and drops the peer
+ * from its own index); ${LATE} past the
  * deadline; ${SUPERSEDED} when a newer session holds the peer id.
  */
 const JOIN_LUA = `${NOW_MS}${APPEND}${EPOCHS}${SESSION}
-if now > tonumber(ARGV[11]) then return ${LATE} end
-local session = claimSession(KEYS[6], KEYS[3], ARGV[13], ARGV[14], ARGV[12], true, ARGV[7])
+if now > tonumber(ARGV[9]) then return ${LATE} end
+local session = claimSession(KEYS[5], KEYS[3], ARGV[11], ARGV[12], ARGV[10], true, ARGV[7])
 if session == 'superseded' then return ${SUPERSEDED} end
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
 redis.call('PERSIST', KEYS[3])
-redis.call('PERSIST', KEYS[6])
-redis.call('SADD', KEYS[4], ARGV[9])
+redis.call('PERSIST', KEYS[5])
 if prev then
   local entry = cjson.decode(prev)
   if entry.o ~= ARGV[8] or session == 'new' then
-    if entry.o ~= ARGV[8] then redis.call('SREM', ARGV[10] .. entry.o, ARGV[9]) end
     if session == 'new' then entry = cjson.decode(ARGV[2]) end
     entry.o = ARGV[8]
     redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
-    redis.call('PUBLISH', ARGV[7], '{"k":"moved","o":"' .. ARGV[8] .. '"}')
+    redis.call('SPUBLISH', ARGV[7], '{"k":"moved","o":"' .. ARGV[8] .. '"}')
   end
   return false
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PERSIST', KEYS[2])
-redis.call('PERSIST', KEYS[5])
-redis.call('PERSIST', KEYS[7])
-return append(KEYS[2], KEYS[5], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], 'r', roomEpoch(KEYS[7], ARGV[12]), '')
+redis.call('PERSIST', KEYS[4])
+redis.call('PERSIST', KEYS[6])
+return append(KEYS[2], KEYS[4], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], 'r', roomEpoch(KEYS[6], ARGV[10]), '')
 `;
 
 export type JoinReply = 'joined' | 'present' | 'late' | 'superseded';
 
 export const join = new LuaScript('sbJoin', {
-  keys: ['roster', 'log', 'mailbox', 'ownerIndex', 'seq', 'meta', 'roomEpoch'],
-  args: ['peerId', 'rosterEntry', 'event', 'maxlen', 'ttlMs', 'roomChannel', 'peerChannel', 'owner', 'indexMember', 'indexPrefix', 'deadlineMs', 'epochCandidate', 'sid', 'sessionStartMs'],
+  keys: ['roster', 'log', 'mailbox', 'seq', 'meta', 'roomEpoch'],
+  args: ['peerId', 'rosterEntry', 'event', 'maxlen', 'ttlMs', 'roomChannel', 'peerChannel', 'owner', 'deadlineMs', 'epochCandidate', 'sid', 'sessionStartMs'],
   lua: JOIN_LUA,
   decode: (value): JoinReply => {
     if (typeof value === 'string') return 'joined';
@@ -214,7 +214,7 @@ export const join = new LuaScript('sbJoin', {
 
 /**
  * Keys and arguments in the order of {@link leave}'s lists (`requiredOwner` '' for any).
- * Returns the PeerDisconnected entry id, or nil. The mailbox (and its meta) expire after the
+ * Returns { PeerDisconnected entry id, the instance that owned the peer }, or nil. The mailbox (and its meta) expire after the
  * retention; the room's log, sequence and epoch too once the roster is empty.
  */
 const LEAVE_LUA = `${NOW_MS}${APPEND}${EPOCHS}
@@ -223,9 +223,8 @@ if not current then return false end
 local entry = cjson.decode(current)
 if ARGV[3] ~= '' and entry.o ~= ARGV[3] then return false end
 redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('SREM', ARGV[8] .. entry.o, ARGV[7])
 local event = cjson.encode({ kind = 'PeerDisconnected', peer = { id = entry.id, name = entry.name }, reason = ARGV[2] })
-local id = append(KEYS[2], KEYS[4], event, ARGV[4], tonumber(ARGV[5]), ARGV[6], 'r', roomEpoch(KEYS[6], ARGV[9]), '')
+local id = append(KEYS[2], KEYS[4], event, ARGV[4], tonumber(ARGV[5]), ARGV[6], 'r', roomEpoch(KEYS[6], ARGV[7]), '')
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
 redis.call('PEXPIRE', KEYS[5], ARGV[5])
 if redis.call('HLEN', KEYS[1]) == 0 then
@@ -233,30 +232,35 @@ if redis.call('HLEN', KEYS[1]) == 0 then
   redis.call('PEXPIRE', KEYS[4], ARGV[5])
   redis.call('PEXPIRE', KEYS[6], ARGV[5])
 end
-return id
+return { id, entry.o }
 `;
 
-/** True when the peer was in the roster (and a PeerDisconnected was appended). */
+/** The instance that owned the peer when it was in the roster (and a PeerDisconnected was appended); null when it was not. */
 export const leave = new LuaScript('sbLeave', {
   keys: ['roster', 'log', 'mailbox', 'seq', 'meta', 'roomEpoch'],
-  args: ['peerId', 'reason', 'requiredOwner', 'maxlen', 'ttlMs', 'roomChannel', 'indexMember', 'indexPrefix', 'epochCandidate'],
+  args: ['peerId', 'reason', 'requiredOwner', 'maxlen', 'ttlMs', 'roomChannel', 'epochCandidate'],
   lua: LEAVE_LUA,
-  decode: (value): boolean => (value === null ? false : (reply.string(value, 'leave'), true)),
+  decode: (value): { owner: string } | null => {
+    if (value === null) return null;
+    const [id, owner] = reply.array(value, 'leave');
+    reply.string(id, 'leave id');
+    return { owner: reply.string(owner, 'leave owner') };
+  },
 });
 
 /**
  * Keys and arguments in the order of {@link restore}'s lists. Puts a live peer back after Redis lost its data, with its session; silent.
  */
 const RESTORE_LUA = `
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then redis.call('SADD', KEYS[2], ARGV[3]) end
-if redis.call('HEXISTS', KEYS[3], 's') == 0 then redis.call('HSET', KEYS[3], 's', ARGV[4], 't', ARGV[5]) end
-redis.call('HSETNX', KEYS[3], 'e', ARGV[6])
+redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('HEXISTS', KEYS[2], 's') == 0 then redis.call('HSET', KEYS[2], 's', ARGV[3], 't', ARGV[4]) end
+redis.call('HSETNX', KEYS[2], 'e', ARGV[5])
 return 1
 `;
 
 export const restore = new LuaScript('sbRestore', {
-  keys: ['roster', 'ownerIndex', 'meta'],
-  args: ['peerId', 'rosterEntry', 'indexMember', 'sid', 'sessionStartMs', 'epochCandidate'],
+  keys: ['roster', 'meta'],
+  args: ['peerId', 'rosterEntry', 'sid', 'sessionStartMs', 'epochCandidate'],
   lua: RESTORE_LUA,
   decode: (value): void => {
     if (value !== 1) reply.unexpected(value, 'restore');

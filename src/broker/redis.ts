@@ -1,18 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import Redis, { type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisTarget } from '../config';
 import type { DirectSignal, PeerAddress, PeerInfo, PeerSession, PresenceSignal, SignalEvent } from '../events';
 import { InstanceLeases } from '../presence/instance-leases';
 import { LeaveReason, PresenceMode, SignalKind } from '../protocol';
 import { type Broker, BrokerUnavailableError, type LeaveScope, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
 import { RedisChannels } from './redis-channels';
-import { INDEX_PREFIX, indexMember, keys } from './redis-keys';
+import { createRedisClients, type RedisClient, watchShards } from './redis-clients';
+import { indexMember, keys } from './redis-keys';
 import * as scripts from './redis-scripts';
 import type { OpenReply, StreamEntry } from './redis-scripts';
 
 export interface RedisBrokerOptions {
-  url: string;
+  target: RedisTarget;
   mailboxEvents: number;
   roomLogEvents: number;
   retentionMs: number;
@@ -20,6 +22,8 @@ export interface RedisBrokerOptions {
   log: Logger;
   /** How long an instance's lease lives without renewal; its peers are announced gone after that. */
   leaseMs?: number;
+  /** Replicas each append waits for (WAIT) before it is acknowledged; 0 (default): none. */
+  waitReplicas?: number;
   /** Called for every failed Redis operation (metrics). */
   onError?: () => void;
 }
@@ -33,6 +37,8 @@ const COMMAND_TIMEOUT_MS = 2_000;
  */
 const WRITE_DEADLINE_MS = 1_500;
 const CONNECT_TIMEOUT_MS = 2_000;
+/** How long an append waits for its replicas (REDIS_WAIT_REPLICAS), inside the command timeout. */
+const WAIT_REPLICAS_TIMEOUT_MS = 1_000;
 /** Reconnect backoff cap: Redis coming back is noticed within this. */
 const MAX_RECONNECT_DELAY_MS = 500;
 const DEFAULT_LEASE_MS = 8_000;
@@ -188,8 +194,8 @@ function parseRoster(flat: string[]): RosterEntry[] {
  */
 export class RedisBroker implements Broker {
   readonly instanceId = randomBytes(6).toString('hex');
-  private readonly commands: Redis;
-  private readonly subscriberConnection: Redis;
+  private readonly commands: RedisClient;
+  private readonly subscriberConnection: RedisClient;
   private readonly channels: RedisChannels;
   private readonly subscribers = new Set<RedisSubscriber>();
   private readonly leases: InstanceLeases;
@@ -218,8 +224,9 @@ export class RedisBroker implements Broker {
       connectTimeout: CONNECT_TIMEOUT_MS,
       retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
     };
-    this.commands = new Redis(options.url, base);
-    this.subscriberConnection = new Redis(options.url, { ...base, enableReadyCheck: false });
+    const clients = createRedisClients(options.target, base);
+    this.commands = clients.commands;
+    this.subscriberConnection = clients.subscriber;
     for (const script of [scripts.send, scripts.join, scripts.leave, scripts.restore, scripts.claim, scripts.open]) script.define(this.commands);
     this.channels = new RedisChannels(this.subscriberConnection, options.log);
 
@@ -228,10 +235,17 @@ export class RedisBroker implements Broker {
       ['commands', this.commands],
       ['subscriber', this.subscriberConnection],
     ] as const) {
-      connection.on('error', (error: Error) => log.warn({ redis: name, err: error.message }, 'redis error'));
+      // While Redis stays away ioredis retries every half second: one warning per outage, the rest at debug.
+      let quiet = false;
+      connection.on('error', (error: Error) => {
+        log[quiet ? 'debug' : 'warn']({ redis: name, err: error.message }, 'redis error');
+        quiet = true;
+      });
       connection.on('ready', () => {
+        quiet = false;
         const again = this.wasReady[name];
         this.wasReady[name] = true;
+        if (!again && name === 'commands') void this.leases.renew();
         if (again) {
           log.info({ redis: name }, 'redis connection restored');
           void this.heal(name);
@@ -246,6 +260,22 @@ export class RedisBroker implements Broker {
         if (name === 'subscriber') for (const sub of this.subscribers) sub.buffer = sub.buffer ?? [];
       });
     }
+    let shardLost = false;
+    watchShards(this.subscriberConnection, {
+      lost: () => {
+        if (this.closed || shardLost) return;
+        shardLost = true;
+        log.warn('a redis cluster shard was lost; holding live messages until its slots are served again');
+        for (const sub of this.subscribers) sub.buffer = sub.buffer ?? [];
+      },
+      back: () => {
+        if (!shardLost) return;
+        shardLost = false;
+        log.info('every redis cluster shard subscribed again; catching up');
+        // As after a reconnect: a promoted replica may lack the last writes, so rosters are restored too.
+        void this.heal('commands');
+      },
+    });
     this.leases = new InstanceLeases({
       client: this.commands,
       instanceId: this.instanceId,
@@ -261,24 +291,34 @@ export class RedisBroker implements Broker {
   }
 
   /** The command connection, shared with the rate limiters so limits hold across instances. */
-  get client(): Redis {
+  get client(): RedisClient {
     return this.commands;
   }
 
-  /** Resolves once both connections are ready, or after `timeoutMs` (the gateway then starts not ready). */
+  /**
+   * True once both connections are ready; false as soon as a first attempt fails or after
+   * `timeoutMs`, whichever comes first (the gateway then serves not ready and keeps reconnecting).
+   */
   async connected(timeoutMs: number): Promise<boolean> {
-    const ready = (c: Redis) =>
-      c.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => c.once('ready', () => resolve()));
+    const failed = (c: RedisClient) => new Promise<false>((resolve) => c.once('error', () => resolve(false)));
     let timer: NodeJS.Timeout | undefined;
     const ok = await Promise.race([
-      Promise.all([ready(this.commands), ready(this.subscriberConnection)]).then(() => true),
-      new Promise<boolean>((resolve) => {
+      this.whenConnected().then(() => true),
+      failed(this.commands),
+      failed(this.subscriberConnection),
+      new Promise<false>((resolve) => {
         timer = setTimeout(() => resolve(false), timeoutMs);
       }),
     ]);
     clearTimeout(timer);
     if (ok) await this.leases.renew();
     return ok;
+  }
+
+  /** Resolves once both connections have been ready (it never rejects: ioredis reconnects forever). */
+  whenConnected(): Promise<void> {
+    const ready = (c: RedisClient) => (c.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => c.once('ready', () => resolve())));
+    return Promise.all([ready(this.commands), ready(this.subscriberConnection)]).then(() => undefined);
   }
 
   async send(room: string, signal: DirectSignal, sender: SendOptions): Promise<SendResult> {
@@ -311,12 +351,16 @@ export class RedisBroker implements Broker {
     if (result === 'late') throw this.late();
     if (result === 'superseded') throw new SessionSupersededError('a newer session holds your peer id');
     if (typeof result === 'string') return result;
+    await this.replicated(keys.mailbox(room, signal.to));
     return { id: result.id, at: msOf(result.id) };
   }
 
   async join(room: string, peer: PeerInfo, session: PeerSession): Promise<boolean> {
     const entry: RosterEntry = { id: peer.id, name: peer.name, o: this.instanceId, j: Date.now() };
     const event: PresenceSignal = { kind: SignalKind.PeerConnected, peer: { id: peer.id, name: peer.name } };
+    // Index first: every peer this instance owns is in its index (a member whose join failed, or
+    // that moved on, costs the reaper one owner check that does nothing).
+    await this.call(() => this.commands.sadd(keys.index(this.instanceId), indexMember(room, peer.id)));
     const result = await this.call(() =>
       scripts.join.run(
         this.commands,
@@ -324,7 +368,6 @@ export class RedisBroker implements Broker {
           roster: keys.roster(room),
           log: keys.log(room),
           mailbox: keys.mailbox(room, peer.id),
-          ownerIndex: keys.index(this.instanceId),
           seq: keys.seq(room),
           meta: keys.mailboxMeta(room, peer.id),
           roomEpoch: keys.roomEpoch(room),
@@ -338,8 +381,6 @@ export class RedisBroker implements Broker {
           roomChannel: keys.roomChannel(room),
           peerChannel: keys.peerChannel(room, peer.id),
           owner: this.instanceId,
-          indexMember: indexMember(room, peer.id),
-          indexPrefix: INDEX_PREFIX,
           deadlineMs: this.writeDeadline(),
           epochCandidate: this.newEpoch(),
           sid: session.id,
@@ -349,6 +390,7 @@ export class RedisBroker implements Broker {
     );
     if (result === 'late') throw this.late();
     if (result === 'superseded') throw new SessionSupersededError('a newer session holds this peer id');
+    if (result === 'joined') await this.replicated(keys.log(room));
     return result === 'joined';
   }
 
@@ -468,6 +510,7 @@ export class RedisBroker implements Broker {
       if (message.k === 'session') {
         if (message.u !== sub.self.session.id) sub.feed.fail(new SessionSupersededError('a newer session holds this peer id'));
       } else if (message.o !== this.instanceId) {
+        this.commands.srem(keys.index(this.instanceId), indexMember(sub.self.room, sub.self.id)).catch(() => undefined);
         this.movedHandler({ room: sub.self.room, peer: sub.self.id });
       }
       return;
@@ -502,23 +545,25 @@ export class RedisBroker implements Broker {
     return Promise.all([restored, caughtUp]).then(() => undefined);
   }
 
-  private restore(self: SessionPeer): Promise<void> {
+  private async restore(self: SessionPeer): Promise<void> {
     const { room, id, name, session } = self;
     const entry: RosterEntry = { id, name, o: this.instanceId, j: Date.now() };
-    return this.call(() =>
+    // Sent together, the index first: a heal restores many peers, one round trip each.
+    const indexed = this.call(() => this.commands.sadd(keys.index(this.instanceId), indexMember(room, id)));
+    const restored = this.call(() =>
       scripts.restore.run(
         this.commands,
-        { roster: keys.roster(room), ownerIndex: keys.index(this.instanceId), meta: keys.mailboxMeta(room, id) },
+        { roster: keys.roster(room), meta: keys.mailboxMeta(room, id) },
         {
           peerId: id,
           rosterEntry: JSON.stringify(entry),
-          indexMember: indexMember(room, id),
           sid: session.id,
           sessionStartMs: session.startedAtMs,
           epochCandidate: this.newEpoch(),
         },
       ),
     );
+    await Promise.all([indexed, restored]);
   }
 
   /**
@@ -548,11 +593,14 @@ export class RedisBroker implements Broker {
   private async resubscribed(subs: RedisSubscriber[]): Promise<void> {
     const channels = new Set(subs.flatMap((s) => [keys.peerChannel(s.self.room, s.self.id), keys.roomChannel(s.self.room)]));
     if (channels.size === 0) return;
-    await this.subscriberConnection.subscribe(...channels).catch((error: unknown) => this.options.log.warn({ err: error }, 'resubscribe failed'));
+    // One SSUBSCRIBE per channel: on a Cluster the channels of one command must share a slot.
+    await Promise.all([...channels].map((channel) => this.subscriberConnection.ssubscribe(channel))).catch((error: unknown) =>
+      this.options.log.warn({ err: error }, 'resubscribe failed'),
+    );
   }
 
   private async leaveOwnedBy(room: string, peerId: string, reason: LeaveReason, owner: string): Promise<boolean> {
-    return this.call(() =>
+    const left = await this.call(() =>
       scripts.leave.run(
         this.commands,
         {
@@ -570,13 +618,17 @@ export class RedisBroker implements Broker {
           maxlen: this.options.roomLogEvents,
           ttlMs: this.options.retentionMs,
           roomChannel: keys.roomChannel(room),
-          indexMember: indexMember(room, peerId),
-          indexPrefix: INDEX_PREFIX,
           epochCandidate: this.newEpoch(),
         },
       ),
     );
+    if (left === null) return false;
+    await this.replicated(keys.log(room));
+    // Best effort: a member left behind only costs the reaper one owner check that does nothing.
+    this.commands.srem(keys.index(left.owner), indexMember(room, peerId)).catch(() => undefined);
+    return true;
   }
+
 
   /**
    * A marker other than the one seen before means Redis lost its data without this instance's
@@ -593,6 +645,24 @@ export class RedisBroker implements Broker {
       await this.heal('commands');
     } finally {
       this.healing = false;
+    }
+  }
+
+  /**
+   * With `waitReplicas`, holds the acknowledgement of a write until that many replicas have it
+   * (Redis WAIT), so a failover cannot lose it. WAIT counts the writes of its own connection: it is
+   * sent with a read of the written key, which routes it (on a Cluster) to the shard that took the
+   * write. Too few replicas in time: UNAVAILABLE, though the write may survive — the client's retry
+   * with the same idempotency key is answered with the first receipt, never stored twice.
+   */
+  private async replicated(key: string): Promise<void> {
+    const wanted = this.options.waitReplicas ?? 0;
+    if (wanted === 0) return;
+    const replies = await this.call(() => this.commands.pipeline().exists(key).wait(wanted, WAIT_REPLICAS_TIMEOUT_MS).exec());
+    const [error, acknowledged] = replies?.[1] ?? [new Error('no WAIT reply'), 0];
+    if (error || typeof acknowledged !== 'number' || acknowledged < wanted) {
+      this.options.onError?.();
+      throw new BrokerUnavailableError(`the write reached ${String(acknowledged)} of ${wanted} replicas in time; retry with the same idempotency key`);
     }
   }
 

@@ -1,5 +1,5 @@
-import type Redis from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RedisClient } from '../broker/redis-clients';
 import type { Config } from '../config';
 import { refusal } from '../errors';
 import { ErrorCode, RATE_LIMIT_WINDOW_S, SignalKind } from '../protocol';
@@ -17,7 +17,7 @@ const SESSION_WINDOW_S = 60;
 export class RateLimits {
   private readonly limiters = new Map<LimitName, RateLimiterAbstract>();
 
-  constructor(config: Config, redis: Redis | undefined) {
+  constructor(config: Config, redis: RedisClient | undefined) {
     const make = (name: LimitName, points: number, duration: number): void => {
       if (points <= 0) return;
       const options = { keyPrefix: `sb:rl:${name}`, points, duration };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type Redis from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisClient } from '../broker/redis-clients';
 import { INSTANCES_KEY, keys, MARKER_KEY, parseIndexMember } from '../broker/redis-keys';
 
 /** How long a surviving instance holds the right to clean up one dead instance's peers. */
@@ -9,7 +9,7 @@ const REAP_LOCK_MS = 30_000;
 const MAX_CLOCK_SAMPLE_RTT_MS = 100;
 
 export interface InstanceLeaseOptions {
-  client: Redis;
+  client: RedisClient;
   instanceId: string;
   /** How long a lease lives without renewal; it is renewed every quarter of that. */
   leaseMs: number;

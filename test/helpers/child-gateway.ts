@@ -6,6 +6,20 @@ import { LIMITS_OFF, TEST_SECRET } from './gateway';
 const ROOT = join(__dirname, '..', '..');
 const START_TIMEOUT_MS = 20_000;
 
+/** Polls an endpoint until it answers `status`, within a bound (a wait for a condition, not a sleep); resolves with the ms it took. */
+export async function untilStatus(url: string, status: number, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    const got = await fetch(url).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (got === status) return performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms`);
+}
+
 /** A gateway in its own process (as `npm start` runs it), for multi-instance and crash tests. */
 export class ChildGateway {
   /** Lines the process wrote to stdout (pino's JSON). */

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** A free TCP port on loopback, as the kernel hands it out. */
 export function freePort(): Promise<number> {
@@ -18,11 +21,22 @@ const REDIS_START_TIMEOUT_MS = 10_000;
 /** A private redis-server on a free port, with nothing on disk; kill and restart it for fault tests. */
 export class TestRedis {
   private process: ChildProcess | null = null;
+  /**
+   * Its own working folder: a replica saves the RDB of its first sync there, and a server loads a
+   * dump.rdb it finds at start — in a shared folder that would be another test's (or run's) data.
+   */
+  private readonly dir = mkdtempSync(join(tmpdir(), 'sb-redis-'));
 
   private constructor(
     readonly port: number,
-    private readonly extraArgs: string[],
+    /** More redis-server options, used by every (re)start. */
+    readonly extraArgs: string[],
   ) {}
+
+  /** True while the redis-server process lives. */
+  get running(): boolean {
+    return this.process !== null && this.process.exitCode === null && this.process.signalCode === null;
+  }
 
   /** @param extraArgs more redis-server options, e.g. `['--enable-debug-command', 'yes']` for DEBUG SLEEP. */
   static async start(extraArgs: string[] = []): Promise<TestRedis> {
@@ -31,13 +45,18 @@ export class TestRedis {
     return redis;
   }
 
+  /** A free port and a redis-server not started yet (`restart()` starts it): for a gateway that starts first. */
+  static async reserve(extraArgs: string[] = []): Promise<TestRedis> {
+    return new TestRedis(await freePort(), extraArgs);
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
   /** Starts (again) on the same port; resolves when it accepts connections. */
   restart(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs], {
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.process = child;
@@ -69,7 +88,8 @@ export class TestRedis {
     });
   }
 
-  stop(): Promise<void> {
-    return this.kill();
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
