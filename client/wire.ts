@@ -56,8 +56,25 @@ export const SignalKind = {
   Offer: 'Offer',
   Answer: 'Answer',
   IceCandidate: 'IceCandidate',
+  /** With `presence: BATCHED`: the joins and leaves of a short window, in place of single PeerConnected/PeerDisconnected. */
+  PresenceBatch: 'PresenceBatch',
 } as const;
 export type SignalKind = (typeof SignalKind)[keyof typeof SignalKind];
+
+/**
+ * How a subscriber hears of joins and leaves (`signals(presence:)`, `pollSignals(presence:)`): one
+ * event each, or grouped per short window ({@link PRESENCE_BATCH_WINDOW_MS}, at most
+ * {@link MAX_PRESENCE_BATCH_ENTRIES} entries) for rooms of hundreds or thousands of peers.
+ */
+export const PresenceMode = {
+  Each: 'EACH',
+  Batched: 'BATCHED',
+} as const;
+export type PresenceMode = (typeof PresenceMode)[keyof typeof PresenceMode];
+/** A PresenceBatch holds the joins and leaves of at most this long… */
+export const PRESENCE_BATCH_WINDOW_MS = 100;
+/** …and at most this many of them. */
+export const MAX_PRESENCE_BATCH_ENTRIES = 500;
 
 /** Why a peer left, as carried in `PeerDisconnected.reason`. */
 export const LeaveReason = {
