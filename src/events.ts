@@ -75,6 +75,14 @@ export interface RoomEvent {
   at: number;
 }
 
+/** What a `presence: BATCHED` subscriber gets in place of the presence signals of one short window. */
+export interface PresenceBatchSignal {
+  kind: typeof SignalKind.PresenceBatch;
+  /** Apply `joined`, then `left`: a batch never holds a join that follows a leave of the same peer. */
+  joined: PeerInfo[];
+  left: Array<{ peer: PeerInfo; reason: LeaveReason }>;
+}
+
 export interface WelcomeSignal {
   kind: typeof SignalKind.Welcome;
   self: PeerInfo;
@@ -101,7 +109,7 @@ export interface Traced {
 }
 
 /** Everything `signals` and `pollSignals` deliver. */
-export type SignalEvent = (DirectSignal | RoomSignal | WelcomeSignal) & Stamped & Traced;
+export type SignalEvent = (DirectSignal | RoomSignal | PresenceBatchSignal | WelcomeSignal) & Stamped & Traced;
 
 /** The sender's receipt for an accepted signal. */
 export interface Delivery {

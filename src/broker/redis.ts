@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { RedisTarget } from '../config';
 import { type BroadcastMessage, type DirectSignal, type PeerAddress, type PeerInfo, type PeerSession, type PresenceSignal, type RoomEvent, type RoomSignal, type SignalEvent, subjectOf } from '../events';
 import { InstanceLeases } from '../presence/instance-leases';
-import { LeaveReason, SignalKind } from '../protocol';
+import { LeaveReason, PresenceMode, SignalKind } from '../protocol';
 import { type Broker, BrokerUnavailableError, type LeaveScope, PeerRemovedError, RoomFullError, type RoomRoster, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
 import { RedisChannels } from './redis-channels';
@@ -56,12 +56,16 @@ const ROSTER_PREFIX = keys.roster('').slice(0, keys.roster('').indexOf('}'));
 const ROSTER_SUFFIX = keys.roster('').slice(ROSTER_PREFIX.length);
 /** A stream entry id, `<ms>-<seq>`, compared numerically. */
 function compareIds(a: string, b: string): number {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am !== bm ? am - bm : as - bs;
+  if (a === b) return 0;
+  // Called per event and subscriber (a join storm: n² times), so without split's arrays.
+  const ad = a.indexOf('-');
+  const bd = b.indexOf('-');
+  const am = Number(a.slice(0, ad));
+  const bm = Number(b.slice(0, bd));
+  return am !== bm ? am - bm : Number(a.slice(ad + 1)) - Number(b.slice(bd + 1));
 }
 
-const msOf = (id: string): number => Number(id.split('-')[0]);
+const msOf = (id: string): number => Number(id.slice(0, id.indexOf('-')));
 
 /** `<mailbox epoch>~<mailbox id>_<log epoch>~<log id>`: a position means nothing without its stream's epoch. */
 const CURSOR_PATTERN = /^([0-9a-z.]{1,24})~(\d{1,20}-\d{1,20})_([0-9a-z.]{1,24})~(\d{1,20}-\d{1,20})$/;
@@ -144,7 +148,13 @@ class RedisSubscriber {
       this.logPos = id;
       if (subjectOf(body as RoomSignal) === this.self.id) return;
     }
-    const event = { ...body, cursor: this.cursor, at: msOf(id) } as SignalEvent;
+    const cursor = this.cursor;
+    const at = msOf(id);
+    // Presence events are stamped once per member in a join storm: built field by field, not spread.
+    let event: SignalEvent;
+    if (body.kind === SignalKind.PeerConnected) event = { kind: body.kind, peer: body.peer, cursor, at };
+    else if (body.kind === SignalKind.PeerDisconnected) event = { kind: body.kind, peer: body.peer, reason: body.reason, cursor, at };
+    else event = { ...body, cursor, at };
     if (message.t !== undefined) event.traceparent = message.t;
     if (replayed) this.feed.preload(event);
     else this.feed.push(event);
@@ -481,8 +491,8 @@ export class RedisBroker implements Broker {
     return result === 'claimed';
   }
 
-  async open(self: SessionPeer, after: string | null): Promise<Feed> {
-    const feed = new Feed(this.options.feedLimits);
+  async open(self: SessionPeer, after: string | null, presence: PresenceMode = PresenceMode.Each): Promise<Feed> {
+    const feed = new Feed(this.options.feedLimits, presence);
     const sub = new RedisSubscriber(self, feed);
     const onMessage = (message: unknown) => this.onMessage(sub, message as Published);
     try {

@@ -40,6 +40,9 @@ export function seedMessage(event: SignalEvent, self: string): SeedMessage {
       return { type: SocketIoEvent.IceCandidate, from: event.from, to: event.to, candidate: event.candidate, cursor, at };
     case SignalKind.Message:
       return { type: SocketIoEvent.Message, from: event.from, to: event.to ?? self, broadcast: event.to === null, data: event.data, cursor, at };
+    case SignalKind.PresenceBatch:
+      // Socket.IO peers open their feed with EACH presence (the seed's format has no batch).
+      throw new Error('a PresenceBatch reached a Socket.IO peer, whose feed delivers presence one event at a time');
   }
 }
 
@@ -57,7 +60,7 @@ const inputs = {
   }),
 } as const;
 
-/** The events a client may emit. */
+/** The signals a client may emit (and `leave`, which carries nothing). */
 export type ClientEvent = keyof typeof inputs;
 
 export function isClientEvent(event: string): event is ClientEvent {
