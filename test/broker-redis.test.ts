@@ -1,21 +1,12 @@
-import pino from 'pino';
-import { RedisBroker } from '../src/broker/redis';
 import { brokerContract } from './broker.contract';
 import { TestRedis } from './helpers/redis';
+import { connectedBroker } from './helpers/redis-broker';
 
 const MAILBOX_EVENTS = 16;
 
 brokerContract('redis', async () => {
   const redis = await TestRedis.start();
-  const broker = new RedisBroker({
-    target: { kind: 'single', url: redis.url },
-    mailboxEvents: MAILBOX_EVENTS,
-    roomLogEvents: 64,
-    retentionMs: 120_000,
-    feedLimits: { maxQueuedEvents: 1024, maxQueuedBytes: 1 << 20 },
-    log: pino({ level: 'silent' }),
-  });
-  if (!(await broker.connected(5_000))) throw new Error('redis broker did not connect');
+  const broker = await connectedBroker({ kind: 'single', url: redis.url }, { mailboxEvents: MAILBOX_EVENTS });
   return {
     broker,
     limits: { mailboxEvents: MAILBOX_EVENTS },

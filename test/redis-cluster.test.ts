@@ -1,11 +1,9 @@
 import Redis from 'ioredis';
-import pino from 'pino';
-import { RedisBroker } from '../src/broker/redis';
 import { brokerContract } from './broker.contract';
-import { ChildGateway } from './helpers/child-gateway';
-import { wsPeer, type WsPeer } from './helpers/clients';
 import { trafficThroughFailover } from './helpers/failover-traffic';
+import { connectedBroker } from './helpers/redis-broker';
 import { TestRedisCluster } from './helpers/redis-cluster';
+import { childGatewaySuite } from './helpers/suite';
 import { scaleOutCases } from './scale-out.contract';
 
 const MAILBOX_EVENTS = 16;
@@ -19,41 +17,12 @@ afterAll(async () => {
 });
 
 brokerContract('redis cluster (3 primaries, 3 replicas)', async () => {
-  const broker = new RedisBroker({
-    target: { kind: 'cluster', nodes: cluster.hostPorts },
-    mailboxEvents: MAILBOX_EVENTS,
-    roomLogEvents: 64,
-    retentionMs: 120_000,
-    feedLimits: { maxQueuedEvents: 1024, maxQueuedBytes: 1 << 20 },
-    log: pino({ level: 'warn' }),
-  });
-  if (!(await broker.connected(10_000))) throw new Error('redis cluster broker did not connect');
+  const broker = await connectedBroker({ kind: 'cluster', nodes: cluster.hostPorts }, { mailboxEvents: MAILBOX_EVENTS });
   return { broker, limits: { mailboxEvents: MAILBOX_EVENTS }, close: () => broker.close() };
 });
 
 describe('three gateway instances on the Redis Cluster', () => {
-  let gateways: ChildGateway[];
-  const sockets: WsPeer[] = [];
-  const open = (gw: ChildGateway, token: string): WsPeer => {
-    const p = wsPeer(gw.wsUrl, token);
-    sockets.push(p);
-    return p;
-  };
-  const gw = (i: number): ChildGateway => {
-    const g = gateways[i];
-    if (!g) throw new Error(`no gateway ${i}`);
-    return g;
-  };
-
-  beforeAll(async () => {
-    gateways = await Promise.all([0, 1, 2].map(() => ChildGateway.start({ REDIS_CLUSTER_NODES: cluster.seeds, GRACE_MS: '2000' })));
-  }, 60_000);
-  afterEach(async () => {
-    await Promise.all(sockets.splice(0).map((s) => s.dispose()));
-  });
-  afterAll(async () => {
-    await Promise.all(gateways.map((g) => g.stop('SIGKILL')));
-  });
+  const { gw, open } = childGatewaySuite(3, () => ({ REDIS_CLUSTER_NODES: cluster.seeds, GRACE_MS: '2000' }));
 
   scaleOutCases(gw, open);
 
@@ -86,16 +55,8 @@ describe('three gateway instances on the Redis Cluster', () => {
 
 describe('kill -9 of a Redis Cluster primary under traffic', () => {
   it('heals (a send is acknowledged again within 10 s): each send is UNAVAILABLE or delivered, once and in order; acknowledged losses are counted', async () => {
-    const broker = new RedisBroker({
-      target: { kind: 'cluster', nodes: cluster.hostPorts },
-      mailboxEvents: 4096,
-      roomLogEvents: 64,
-      retentionMs: 120_000,
-      feedLimits: { maxQueuedEvents: 4096, maxQueuedBytes: 4 << 20 },
-      log: pino({ level: process.env.SB_TEST_LOG ?? 'silent' }),
-    });
+    const broker = await connectedBroker({ kind: 'cluster', nodes: cluster.hostPorts }, { mailboxEvents: 4096 });
     try {
-      if (!(await broker.connected(10_000))) throw new Error('redis cluster broker did not connect');
       const room = 'failover';
       const admin = cluster.admin();
       const slot = Number(await admin.cluster('KEYSLOT', `sb:{${room}}:roster`));
