@@ -43,12 +43,12 @@ const CONNECT_TIMEOUT_MS = 15_000;
 
 const noop = (): void => undefined;
 
-function opened(socket: WebSocket, ready: (resolve: () => void, reject: (error: Error) => void) => void): Promise<void> {
+function opened(socket: WebSocket, ready: (resolve: () => void, reject: (error: Error) => void) => void, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.terminate();
       reject(new Error('connect timeout'));
-    }, CONNECT_TIMEOUT_MS);
+    }, timeoutMs);
     socket.once('error', (error) => {
       clearTimeout(timer);
       reject(error);
@@ -71,13 +71,25 @@ function opened(socket: WebSocket, ready: (resolve: () => void, reject: (error: 
   });
 }
 
+/** What a Switchboard peer asks of its `signals` subscription, and who hears every event of it. */
+export interface SignalsOptions {
+  /** Variables of the `signals` subscription (`presence`, `after`). */
+  readonly variables?: Record<string, unknown>;
+  /** Called with every event of the subscription, the Welcome first, before any other handling. */
+  readonly onSignal?: (signal: SwitchboardSignal) => void;
+  /** Bound for the Welcome to arrive (default {@link CONNECT_TIMEOUT_MS}). */
+  readonly timeoutMs?: number;
+  /** Called with the close code when the socket closes after the Welcome. */
+  readonly onClose?: (code: number) => void;
+}
+
 /** Connects `id` (in `room`) to the target; resolves once the server accepted it. */
-export function connect(target: Target, id: string, room: string): Promise<Endpoint> {
+export function connect(target: Target, id: string, room: string, signals: SignalsOptions = {}): Promise<Endpoint> {
   if (target.kind === 'raw') return connectRaw(target.url, id);
   if (target.kind === 'peerjs') return connectPeerJs(`${target.url}/peerjs?key=peerjs&id=${encodeURIComponent(id)}&token=bench`, id);
   if (target.kind === 'switchboard-peerjs') return connectSwitchboardPeerJs(target, id, room);
   if (target.kind === 'switchboard-socketio') return connectSocketIo(target, id, room);
-  return connectSwitchboard(target, id, room);
+  return connectSwitchboard(target, id, room, signals);
 }
 
 async function connectRaw(url: string, id: string): Promise<Endpoint> {
@@ -175,7 +187,7 @@ async function connectSocketIo(target: Target, id: string, room: string): Promis
 const tokenServices = new Map<string, TokenService>();
 
 /** A session token as a backend mints it with the shared secret. */
-async function mint(secret: string, id: string, room: string): Promise<string> {
+export async function mint(secret: string, id: string, room: string): Promise<string> {
   let service = tokenServices.get(secret);
   if (!service) tokenServices.set(secret, (service = new TokenService({ secret, jwksUrl: undefined, audience: undefined, issuer: undefined, maxAgeS: DEFAULT_SESSION_MAX_AGE_S })));
   return (await service.mint({ peerId: id, room, name: null }, 3600)).token;
@@ -193,14 +205,20 @@ interface WsMessage {
   payload?: { data?: { signals?: SwitchboardSignal }; errors?: Array<{ message: string }> };
 }
 
-interface SwitchboardSignal {
+/** The fields of a `signals` event the generators read. */
+export interface SwitchboardSignal {
   __typename: string;
+  cursor: string;
   from?: string;
   sdp?: string;
   candidate?: { candidate: string };
+  peer?: { id: string };
+  peers?: Array<{ id: string }>;
+  joined?: Array<{ id: string }>;
+  left?: Array<{ peer: { id: string } }>;
 }
 
-async function connectSwitchboard(target: Target, id: string, room: string): Promise<Endpoint> {
+async function connectSwitchboard(target: Target, id: string, room: string, signals: SignalsOptions): Promise<Endpoint> {
   if (!target.secret) throw new Error('switchboard needs the shared secret');
   const token = await mint(target.secret, id, room);
   const documents = DOCUMENTS[target.kind === 'switchboard-own' ? 'own' : 'sdk'];
@@ -222,11 +240,12 @@ async function connectSwitchboard(target: Target, id: string, room: string): Pro
     socket.on('message', (data) => {
       const message = JSON.parse(data.toString()) as WsMessage;
       if (message.type === 'connection_ack') {
-        socket.send(JSON.stringify({ id: 's', type: 'subscribe', payload: { query: documents.signals } }));
+        socket.send(JSON.stringify({ id: 's', type: 'subscribe', payload: { query: documents.signals, variables: signals.variables ?? {} } }));
       } else if (message.type === 'ping') {
         socket.send(JSON.stringify({ type: 'pong' }));
       } else if (message.id === 's' && message.type === 'next') {
         const signal = message.payload?.data?.signals;
+        if (signal) signals.onSignal?.(signal);
         if (signal?.__typename === 'Welcome') resolve();
         else if (signal?.__typename === 'IceCandidate') endpoint.onMessage(signal.from ?? '', 'candidate', signal.candidate?.candidate ?? '');
         else if (signal?.__typename === 'Offer') endpoint.onMessage(signal.from ?? '', 'offer', signal.sdp ?? '');
@@ -237,6 +256,8 @@ async function connectSwitchboard(target: Target, id: string, room: string): Pro
         endpoint.errors.push(text);
       }
     });
-  });
+  }, signals.timeoutMs);
+  const { onClose } = signals;
+  if (onClose) socket.on('close', (code) => onClose(code));
   return endpoint;
 }

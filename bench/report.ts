@@ -1,5 +1,6 @@
 /** The benchmark's results: their shape, a markdown table with ratios, and a hand-drawn SVG chart. */
 import type { ServerKind } from './endpoints';
+import type { StormResult } from './join-storm';
 
 export interface Latency {
   p50: number;
@@ -24,6 +25,8 @@ export interface ServerResult {
   writesPerMessage?: number;
   generatorCpuShare?: number;
   weriftMsToOpen?: number;
+  /** The join-storm phase: one entry per room size and presence mode. */
+  joinStorm?: StormResult[];
   errors: number;
 }
 
@@ -103,6 +106,25 @@ function ratio(value: number | undefined, base: number | undefined): string {
   return `${(value / base).toFixed(2)}×`;
 }
 
+/** The join storms: a row per server, size and mode. */
+function stormTable(servers: ServerResult[]): string[] {
+  const rows = servers.flatMap((s) => (s.joinStorm ?? []).map((r) => ({ label: LABELS[s.kind], r })));
+  if (rows.length === 0) return [];
+  const seconds = (ms: number | null): string => (ms === null ? '–' : `${(ms / 1000).toFixed(2)} s`);
+  return [
+    'Join storm: N peers open `signals` in one room at once; time until every peer knows every other (Welcome ∪ joins).',
+    '',
+    '| server | peers | presence | all know all | complete | presence frames | gateway CPU | generator CPU | peak RSS | direct signal p99 |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      ({ label, r }) =>
+        `| ${label} | ${r.peers.toLocaleString('en')} | ${r.presence} | ${seconds(r.allKnownMs)} | ${r.completed.toLocaleString('en')} | ${r.presenceFrames.toLocaleString('en')} | ` +
+        `${r.gatewayCpuS.toFixed(1)} s | ${r.generatorCpuS.toFixed(1)} s | ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MB | ${r.probe.p99.toFixed(1)} ms |`,
+    ),
+    '',
+  ];
+}
+
 /** The table: a column per server, then Switchboard's ratios to the raw relay and to PeerJS. */
 export function renderMarkdown(results: Results): string {
   const servers = results.servers;
@@ -131,6 +153,7 @@ export function renderMarkdown(results: Results): string {
     generatorBound.length > 0 ? `Generator-bound (a generator above 90 % of a core): ${generatorBound.join(', ')}.` : 'No generator was above 90 % of a core.',
     errors.length > 0 ? `Refused or failed sends: ${errors.join(', ')}.` : 'No send was refused.',
     '',
+    ...stormTable(servers),
   ].join('\n');
 }
 

@@ -3,8 +3,7 @@
  * Redis), the PeerJS server and a raw ws relay, each in its own process, driven by the same load
  * generators in other processes. Writes bench/results/latest.{json,md,svg}. Every phase is bounded.
  */
-import { type ChildProcess, execFile, fork, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +13,15 @@ import { buildServer, SERVER_ENTRY } from '../scripts/build-server';
 import { freePort } from '../test/helpers/redis';
 import type { ServerKind, Target } from './endpoints';
 import type { Command, LoadReport } from './generator';
+import { joinStormPhase, type PresenceMode, type StormPlan } from './join-storm';
+import { cpuSeconds, Generator as Forked, rssBytes, type Running, START_TIMEOUT_MS, stopProcess, track, writeSyscalls } from './processes';
 import { renderMarkdown, renderSvg, type Results, type ServerResult } from './report';
 
 const ROOT = join(__dirname, '..');
 const runFile = promisify(execFile);
 const QUICK = process.argv.includes('--quick');
 const PHASES = process.argv.find((arg) => arg.startsWith('--phases='))?.slice('--phases='.length).split(',');
-/** Whether a phase runs (`--phases=idle,sequential,fixed,saturate,werift`; default all). */
+/** Whether a phase runs (`--phases=idle,sequential,fixed,saturate,werift,join-storm`; default all). */
 const runs = (phase: string): boolean => !PHASES || PHASES.includes(phase);
 const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 /** `--profile`: Switchboard runs with --cpu-prof into bench/results/tmp/ (stopped with SIGTERM so the profile is written). */
@@ -39,61 +40,24 @@ const PLAN = {
   idlePeers: QUICK ? [1_000] : [1_000, 10_000],
   weriftIterations: QUICK ? 3 : 10,
 };
-const START_TIMEOUT_MS = 20_000;
-const COMMAND_TIMEOUT_MS = 120_000;
-/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
-const CLOCK_TICKS_PER_S = 100;
 
 const LIMITS_OFF = { RATE_LIMIT_SDP_PER_S: '0', RATE_LIMIT_ICE_PER_S: '0', RATE_LIMIT_SESSIONS_PER_MIN: '0', MAX_CONNECTIONS_PER_IP: '0' };
 
-interface Running {
-  targets: Target[];
-  /** The server processes whose CPU and memory count (not Redis). */
-  pids: number[];
-  /** The Redis behind them, counted on its own: its CPU and the commands it ran. */
-  redis?: { pid: number; port: number };
-  stop(): Promise<void>;
-}
+const listFlag = (name: string): string[] | undefined => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3).split(',');
+/** The join-storm phase (`--storm-sizes=500,1000`, `--storm-modes=EACH`): both brokers, both modes. */
+const STORM_PLAN: StormPlan = {
+  sizes: listFlag('storm-sizes')?.map(Number) ?? (QUICK ? [500] : [500, 1_000, 2_000]),
+  modes: (listFlag('storm-modes') ?? ['EACH', 'BATCHED']).filter((m): m is PresenceMode => m === 'EACH' || m === 'BATCHED'),
+  generators: 3,
+  timeoutMs: QUICK ? 20_000 : 30_000,
+};
 
-const children: ChildProcess[] = [];
-function track(child: ChildProcess): ChildProcess {
-  children.push(child);
-  return child;
+/** A load generator (bench/generator.ts). */
+class Generator extends Forked<Command> {
+  constructor() {
+    super('generator.ts');
+  }
 }
-function killAll(): void {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-}
-process.on('exit', killAll);
-process.on('SIGINT', () => process.exit(130));
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
-}
-
-/** Write syscalls the process made so far (`syscw` of /proc/<pid>/io): a socket write per batch of frames. */
-function writeSyscalls(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/io`, 'utf8').split('\n').find((l) => l.startsWith('syscw:'));
-  return Number(line?.split(/\s+/)[1] ?? 0);
-}
-
-function rssBytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
-}
-
-function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill(signal);
-  });
-}
-
 /** A node process printing `{"listening": port}` on stdout when ready. */
 function startListening(script: string): Promise<{ child: ChildProcess; port: number }> {
   const child = track(spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }));
@@ -177,28 +141,6 @@ async function start(kind: ServerKind): Promise<Running> {
       await stopProcess(redis.child);
     },
   };
-}
-
-/** A generator process and a typed way to ask it things. */
-class Generator {
-  private readonly child = track(fork(join(__dirname, 'generator.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-
-  ask<T>(command: Command): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`generator: ${command.cmd} timed out`)), COMMAND_TIMEOUT_MS);
-      this.child.once('message', (reply: { ok: boolean; result?: T; error?: string }) => {
-        clearTimeout(timer);
-        if (reply.ok) resolve(reply.result as T);
-        else reject(new Error(`generator: ${command.cmd}: ${reply.error}`));
-      });
-      this.child.send(command);
-    });
-  }
-
-  stop(): Promise<void> {
-    this.child.disconnect();
-    return stopProcess(this.child);
-  }
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -330,6 +272,7 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
     if (runs('fixed')) await fixedRatePhase(kind, running, generators, result);
     if (runs('saturate')) await saturationPhase(kind, running, generators, result);
     if (runs('werift')) await weriftPhase(kind, running, first, result);
+    if ((kind === 'switchboard' || kind === 'switchboard-redis') && runs('join-storm')) result.joinStorm = await joinStormPhase(kind, running, STORM_PLAN);
     return result;
   } finally {
     await Promise.all(generators.map((g) => g.stop()));

@@ -13,6 +13,7 @@ import { ClientErrorCode } from './protocol';
 import { fromGraphQLErrors, SignalingError, transportError } from './errors';
 import { PollSignalsDocument, SignalsDocument, type SignalsSubscription } from './generated/graphql';
 import type { Signal } from './types';
+import type { PresenceMode } from './wire';
 
 /** Why a link ended (never called after {@link Link.close}). */
 export interface LinkEnd {
@@ -50,6 +51,8 @@ export interface LinkOptions {
   readonly token: () => string;
   /** Resume after this cursor (null: from the start, which begins with `Welcome`). */
   readonly after: string | null;
+  /** How joins and leaves come: single events, or PresenceBatch events. */
+  readonly presence: PresenceMode;
   readonly handlers: LinkHandlers;
   readonly webSocketImpl?: WebSocketConstructor | undefined;
   readonly fetchImpl?: typeof fetch | undefined;
@@ -144,7 +147,7 @@ function openWebSocketLink(options: LinkOptions): Link {
       }),
     ],
   });
-  const signals = urql.subscription(SignalsDocument, { after: options.after }).subscribe((result) => {
+  const signals = urql.subscription(SignalsDocument, { after: options.after, presence: options.presence }).subscribe((result) => {
     if (result.data) options.handlers.onSignal(result.data.signals);
     // A GraphQL error on the stream itself (the socket is still up): this link is no use any more.
     else if (result.error?.graphQLErrors.length) end({ error: fromCombinedError(result.error) });
@@ -222,7 +225,7 @@ function openPollingLink(options: LinkOptions): Link {
 
   async function poll(after: string | null): Promise<void> {
     while (!closed) {
-      const batch = (await http.request(PollSignalsDocument, { after, waitMs: options.pollWaitMs })).pollSignals;
+      const batch = (await http.request(PollSignalsDocument, { after, waitMs: options.pollWaitMs, presence: options.presence })).pollSignals;
       if (closed) return;
       for (const signal of batch.events) options.handlers.onSignal(signal);
       after = batch.cursor;
@@ -258,7 +261,7 @@ function openSseLink(options: LinkOptions): Link {
     ...(options.fetchImpl ? { fetchFn: options.fetchImpl } : {}),
   });
   const stop = sse.subscribe<SignalsSubscription>(
-    { query: SIGNALS_QUERY, variables: { after: options.after } },
+    { query: SIGNALS_QUERY, variables: { after: options.after, presence: options.presence } },
     {
       next: ({ data, errors }) => {
         if (data?.signals) options.handlers.onSignal(data.signals);

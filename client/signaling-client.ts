@@ -37,6 +37,7 @@ import {
 import { type ConnectionState, ConnectionStateMachine, type StateChange } from './state';
 import { readToken, refreshDelayMs, type TokenClaims } from './token';
 import type { Delivery, IceCandidateSend, IceServer, Peer, Signal, SignalOf } from './types';
+import { PresenceMode } from './wire';
 
 /** The states of the gateway connection (the peer-to-peer ones belong to a {@link PeerSession}). */
 export type ClientState = Extract<ConnectionState, 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'failed'>;
@@ -62,6 +63,12 @@ export interface SignalingClientOptions {
   readonly reconnect?: { readonly baseDelayMs?: number; readonly maxDelayMs?: number; readonly maxAttempts?: number };
   /** Random numbers in [0, 1) for the backoff jitter (tests make it deterministic). */
   readonly random?: () => number;
+  /**
+   * How the gateway sends joins and leaves: `BATCHED` (default) groups those of a short window into one
+   * event, which rooms of hundreds of peers need; `EACH` sends one event apiece. The client emits
+   * `peer-connected` and `peer-disconnected` per peer either way.
+   */
+  readonly presence?: PresenceMode;
 }
 
 /** The events of a {@link SignalingClient} and their payloads. */
@@ -264,6 +271,7 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
       httpUrl: this.httpUrl,
       token: () => this.token,
       after: this.cursor,
+      presence: this.options.presence ?? PresenceMode.Batched,
       handlers: {
         onSignal: (signal) => {
           if (this.link === link) this.receive(signal);
@@ -295,12 +303,14 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
       case 'Welcome':
         return this.welcome(signal);
       case 'PeerConnected':
-        this.roster.set(signal.peer.id, signal.peer);
-        return this.emit('peer-connected', signal);
+        return this.connected(signal);
       case 'PeerDisconnected':
-        this.roster.delete(signal.peer.id);
-        this.unclaimed.delete(signal.peer.id);
-        return this.emit('peer-disconnected', signal);
+        return this.disconnected(signal);
+      case 'PresenceBatch':
+        // The batch's joins, then its leaves (the gateway never puts a rejoin after a leave in one batch).
+        for (const peer of signal.joined) this.connected({ __typename: 'PeerConnected', cursor: signal.cursor, at: signal.at, peer });
+        for (const { peer, reason } of signal.left) this.disconnected({ __typename: 'PeerDisconnected', cursor: signal.cursor, at: signal.at, peer, reason });
+        return;
       case 'Offer':
         this.route(signal);
         return this.emit('offer', signal);
@@ -311,6 +321,17 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
         this.route(signal);
         return this.emit('ice-candidate', signal);
     }
+  }
+
+  private connected(signal: SignalOf<'PeerConnected'>): void {
+    this.roster.set(signal.peer.id, signal.peer);
+    this.emit('peer-connected', signal);
+  }
+
+  private disconnected(signal: SignalOf<'PeerDisconnected'>): void {
+    this.roster.delete(signal.peer.id);
+    this.unclaimed.delete(signal.peer.id);
+    this.emit('peer-disconnected', signal);
   }
 
   private welcome(signal: SignalOf<'Welcome'>): void {

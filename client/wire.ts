@@ -56,8 +56,25 @@ export const SignalKind = {
   Offer: 'Offer',
   Answer: 'Answer',
   IceCandidate: 'IceCandidate',
+  /** With `presence: BATCHED`: the joins and leaves of a short window, in place of single PeerConnected/PeerDisconnected. */
+  PresenceBatch: 'PresenceBatch',
 } as const;
 export type SignalKind = (typeof SignalKind)[keyof typeof SignalKind];
+
+/**
+ * How a subscriber hears of joins and leaves (`signals(presence:)`, `pollSignals(presence:)`): one
+ * event each, or grouped per short window ({@link PRESENCE_BATCH_WINDOW_MS}, at most
+ * {@link MAX_PRESENCE_BATCH_ENTRIES} entries) for rooms of hundreds or thousands of peers.
+ */
+export const PresenceMode = {
+  Each: 'EACH',
+  Batched: 'BATCHED',
+} as const;
+export type PresenceMode = (typeof PresenceMode)[keyof typeof PresenceMode];
+/** A PresenceBatch holds the joins and leaves of at most this long… */
+export const PRESENCE_BATCH_WINDOW_MS = 100;
+/** …and at most this many of them. */
+export const MAX_PRESENCE_BATCH_ENTRIES = 500;
 
 /** Why a peer left, as carried in `PeerDisconnected.reason`. */
 export const LeaveReason = {
@@ -85,9 +102,10 @@ export const MAX_CURSOR_CHARS = 128;
 
 /**
  * Socket.IO (DESIGN §4b), WebSocket transport only, on the gateway's port at this path. A client emits
- * `offer`, `answer` and `ice-candidate` with an ack; the server emits the rest. `closing` comes just
- * before the server disconnects a socket, with the WebSocket close code it stands for (4100 replaced,
- * 4102 slow consumer, 4129 flooding, 1001 shutdown); `error` answers an emit that asked for no ack.
+ * `offer`, `answer`, `ice-candidate` and `leave` (leaveRoom) with an ack; the server emits the rest.
+ * `closing` comes just before the server disconnects a socket, with the WebSocket close code it stands
+ * for (4100 replaced, 4101 left, 4102 slow consumer, 4129 flooding, 1001 shutdown); `error` answers an
+ * emit that asked for no ack.
  */
 export const SOCKET_IO_PATH = '/socket.io/';
 export const SocketIoEvent = {
@@ -97,6 +115,7 @@ export const SocketIoEvent = {
   Offer: 'offer',
   Answer: 'answer',
   IceCandidate: 'ice-candidate',
+  Leave: 'leave',
   Closing: 'closing',
   Error: 'error',
 } as const;

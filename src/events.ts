@@ -41,6 +41,14 @@ export type PresenceSignal =
   | { kind: typeof SignalKind.PeerConnected; peer: PeerInfo }
   | { kind: typeof SignalKind.PeerDisconnected; peer: PeerInfo; reason: LeaveReason };
 
+/** What a `presence: BATCHED` subscriber gets in place of the presence signals of one short window. */
+export interface PresenceBatchSignal {
+  kind: typeof SignalKind.PresenceBatch;
+  /** Apply `joined`, then `left`: a batch never holds a join that follows a leave of the same peer. */
+  joined: PeerInfo[];
+  left: Array<{ peer: PeerInfo; reason: LeaveReason }>;
+}
+
 export interface WelcomeSignal {
   kind: typeof SignalKind.Welcome;
   self: PeerInfo;
@@ -67,7 +75,7 @@ export interface Traced {
 }
 
 /** Everything `signals` and `pollSignals` deliver. */
-export type SignalEvent = (DirectSignal | PresenceSignal | WelcomeSignal) & Stamped & Traced;
+export type SignalEvent = (DirectSignal | PresenceSignal | PresenceBatchSignal | WelcomeSignal) & Stamped & Traced;
 
 /** The sender's receipt for an accepted signal. */
 export interface Delivery {

@@ -26,7 +26,7 @@ import { GRAPHIQL_ROOM, graphiqlOptions, type PageSession } from './pages/graphi
 import { ConnectionRegistry } from './presence/connections';
 import { PendingPolls } from './presence/pending-polls';
 import { peerKey, Presence } from './presence/presence';
-import { CloseCode, CREATE_SESSION, ErrorCode, MAX_SUBSCRIBER_QUEUE_BYTES, MAX_SUBSCRIBER_QUEUE_EVENTS } from './protocol';
+import { CloseCode, CREATE_SESSION, ErrorCode, LISTEN_BACKLOG_CONNECTIONS, MAX_SUBSCRIBER_QUEUE_BYTES, MAX_SUBSCRIBER_QUEUE_EVENTS } from './protocol';
 import { clientIp } from './limits/client-ip';
 import { buildContext, type WsInitialContext } from './transport/context';
 import { admitGraphqlBody } from './transport/http-body';
@@ -206,7 +206,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, config.host, () => {
+    server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG_CONNECTIONS }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig, VARIABLES } from './config';
 import { createLogger } from './logger';
 import { createGateway, DRAIN_TIMEOUT_MS, GRAPHQL_PATH } from './server';
+import { SOCKET_IO_PATH } from './protocol';
 
 /** If a graceful stop hangs anyway, the process still exits within this. */
 const HARD_EXIT_MS = 3 * DRAIN_TIMEOUT_MS;
@@ -33,6 +34,8 @@ async function start(args: readonly string[]): Promise<void> {
     const lines = [
       ['GraphQL', `${gateway.url}${GRAPHQL_PATH}${config.introspection ? ' (GraphiQL in a browser)' : ''}`],
       ['WebSocket', `${wsUrl}${GRAPHQL_PATH}`],
+      ['Socket.IO', `${gateway.url}${SOCKET_IO_PATH} (WebSocket transport)`],
+      ...(config.peerjs ? [['PeerJS', `${gateway.url}${config.peerjs.path} (key = room)`]] : []),
       ...(config.demoPage ? [['Demo', `${gateway.url}/`]] : []),
     ];
     process.stderr.write(`\n  Switchboard ready\n${lines.map(([label, value]) => `  ${label?.padEnd(10)} ${value}\n`).join('')}\n`);

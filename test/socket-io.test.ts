@@ -61,9 +61,13 @@ describe('Socket.IO on the same core', () => {
     expect(await alice.next(SocketIoEvent.IceCandidate)).toMatchObject({ type: 'ice-candidate', from: 'bob', candidate });
     expect((await alice.next(SocketIoEvent.IceCandidate)).candidate.candidate).toBe('');
 
-    bob.close();
-    const left = await alice.next(SocketIoEvent.PeerDisconnected);
-    expect(left).toMatchObject({ peer: { id: 'bob' }, reason: 'timeout' });
+    // leave: at once, answered before the socket closes (4101); a lost socket: when the grace ends.
+    const carol = await join('io-flow', 'carol');
+    expect(await bob.send('leave', {})).toEqual({ left: true });
+    expect(await bob.closings.next()).toMatchObject({ code: 4101 });
+    expect(await alice.next(SocketIoEvent.PeerDisconnected)).toMatchObject({ peer: { id: 'bob' }, reason: 'left' });
+    carol.close();
+    expect(await alice.next(SocketIoEvent.PeerDisconnected)).toMatchObject({ peer: { id: 'carol' }, reason: 'timeout' });
   });
 
   it('refuses a handshake without a valid token, with its code', async () => {

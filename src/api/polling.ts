@@ -1,12 +1,12 @@
 import type { SignalEvent } from '../events';
 import { refusal } from '../errors';
-import { ErrorCode, MAX_POLL_WAIT_MS, SignalKind } from '../protocol';
+import { ErrorCode, MAX_POLL_WAIT_MS, PresenceMode, SignalKind } from '../protocol';
 import { peerKey } from '../presence/presence';
 import { brokered } from './broker-call';
 import { builder } from './builder';
 import { requireIdentity, type GatewayContext } from './context';
 import { validateCursor } from './signaling';
-import { SignalRef } from './signals';
+import { PresenceModeRef, SignalRef } from './signals';
 
 /** Without waitMs a poll holds this long: under common proxy idle timeouts (30–60 s). */
 export const DEFAULT_POLL_WAIT_MS = 20_000;
@@ -39,7 +39,7 @@ function validateWait(waitMs: number | null | undefined): number {
  * Returns at once with what is retained after the cursor, else waits up to `waitMs` for live events.
  * The Welcome is part of the batch when there is no cursor or it could not be resumed.
  */
-async function poll(ctx: GatewayContext, after: string | null, waitMs: number): Promise<SignalBatch> {
+async function poll(ctx: GatewayContext, after: string | null, waitMs: number, presence: PresenceMode): Promise<SignalBatch> {
   const identity = requireIdentity(ctx);
   const self = { id: identity.peerId, name: identity.name, room: identity.room, session: identity.session };
   // One pending poll per peer: taking the slot ends the peer's older poll, whose wait is cut below.
@@ -47,7 +47,7 @@ async function poll(ctx: GatewayContext, after: string | null, waitMs: number): 
   try {
     const detach = await brokered(ctx.core.presence.attach(self));
     try {
-      const feed = await brokered(ctx.core.broker.open(self, after));
+      const feed = await brokered(ctx.core.broker.open(self, after, presence));
       const cut = (): void => void feed.return();
       hold.signal.addEventListener('abort', cut, { once: true });
       try {
@@ -79,9 +79,13 @@ builder.queryField('pollSignals', (t) =>
     type: SignalBatchRef,
     description:
       'Long polling for networks where neither WebSocket nor SSE survive: returns at once when events after `after` exist, ' +
-      `else holds up to waitMs (≤ ${MAX_POLL_WAIT_MS}). Without after, the first batch starts with Welcome. A polling peer counts as connected. ` +
+      `else holds up to waitMs (≤ ${MAX_POLL_WAIT_MS}). Without after, the first batch starts with Welcome. presence: BATCHED as on signals. A polling peer counts as connected. ` +
       'A peer holds one pending poll: a newer poll ends the older one at once with an empty batch and its cursor.',
-    args: { after: t.arg.id(), waitMs: t.arg.int() },
-    resolve: (_root, args, ctx) => poll(ctx, validateCursor(args.after), validateWait(args.waitMs)),
+    args: {
+      after: t.arg.id(),
+      waitMs: t.arg.int(),
+      presence: t.arg({ type: PresenceModeRef, defaultValue: PresenceMode.Each }),
+    },
+    resolve: (_root, args, ctx) => poll(ctx, validateCursor(args.after), validateWait(args.waitMs), args.presence ?? PresenceMode.Each),
   }),
 );

@@ -1,8 +1,7 @@
-import { peerKey } from '../presence/presence';
-import { CloseCode } from '../protocol';
 import { brokered } from './broker-call';
 import { builder, PeerRef } from './builder';
 import { requireIdentity } from './context';
+import { leaveRoom } from './signaling';
 
 builder.queryField('peers', (t) =>
   t.field({
@@ -20,12 +19,6 @@ builder.mutationField('leaveRoom', (t) =>
   t.field({
     type: 'Boolean',
     description: 'Leaves at once: others get PeerDisconnected(reason: "left") and my connection ends (4101).',
-    resolve: async (_root, _args, ctx) => {
-      const identity = requireIdentity(ctx);
-      const self = { id: identity.peerId, name: identity.name, room: identity.room, session: identity.session };
-      const left = await brokered(ctx.core.presence.leave(self));
-      ctx.core.connections.end(peerKey(identity.room, identity.peerId), CloseCode.SessionEnded, 'session ended: left the room');
-      return left;
-    },
+    resolve: (_root, _args, ctx) => leaveRoom(ctx),
   }),
 );

@@ -3,7 +3,7 @@ import type { Delivery, DirectSignal, SignalEvent } from '../events';
 import { refusal } from '../errors';
 import { RateLimits } from '../limits/rate-limits';
 import { peerKey } from '../presence/presence';
-import { ErrorCode, IDEMPOTENCY_KEY_PATTERN, MAX_CURSOR_CHARS, SignalKind } from '../protocol';
+import { CloseCode, ErrorCode, IDEMPOTENCY_KEY_PATTERN, MAX_CURSOR_CHARS, PresenceMode, SignalKind } from '../protocol';
 import { brokered } from './broker-call';
 import { type GatewayContext, requireIdentity } from './context';
 import { limited } from './limited';
@@ -42,13 +42,13 @@ export async function relay(ctx: GatewayContext, signal: DirectSignal, idempoten
  * Opens the caller's event stream: counts it as connected (presence), then Welcome, replay after the
  * cursor, and live events. The transport adopts it (see GatewayContext.adoptFeed).
  */
-export async function openSignals(ctx: GatewayContext, after: string | null): Promise<Feed> {
+export async function openSignals(ctx: GatewayContext, after: string | null, presence: PresenceMode = PresenceMode.Each): Promise<Feed> {
   const identity = requireIdentity(ctx);
   const self = { id: identity.peerId, name: identity.name, room: identity.room, session: identity.session };
   const detach = await brokered(ctx.core.presence.attach(self));
   let feed: Feed;
   try {
-    feed = await brokered(ctx.core.broker.open(self, after));
+    feed = await brokered(ctx.core.broker.open(self, after, presence));
   } catch (error) {
     detach();
     throw error;
@@ -56,6 +56,15 @@ export async function openSignals(ctx: GatewayContext, after: string | null): Pr
   feed.onClose(detach);
   ctx.adoptFeed(feed);
   return feed;
+}
+
+/** `leaveRoom`: the caller leaves at once (others get PeerDisconnected "left") and its connection ends (4101). */
+export async function leaveRoom(ctx: GatewayContext): Promise<boolean> {
+  const identity = requireIdentity(ctx);
+  const self = { id: identity.peerId, name: identity.name, room: identity.room, session: identity.session };
+  const left = await brokered(ctx.core.presence.leave(self));
+  ctx.core.connections.end(peerKey(identity.room, identity.peerId), CloseCode.SessionEnded, 'session ended: left the room');
+  return left;
 }
 
 /** A transport hands `event` to its peer: relay latency, and the trace of a direct signal. */

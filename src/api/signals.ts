@@ -1,6 +1,6 @@
-import type { IceCandidateData, SignalEvent } from '../events';
+import type { IceCandidateData, PeerInfo, SignalEvent } from '../events';
 import { validateCandidate, validateId, validateSdp } from '../limits/validation';
-import { SignalKind } from '../protocol';
+import { MAX_PRESENCE_BATCH_ENTRIES, PRESENCE_BATCH_WINDOW_MS, PresenceMode, SignalKind } from '../protocol';
 import { builder, PeerRef } from './builder';
 import { requireIdentity } from './context';
 import { observeDelivery, openSignals, relay, validateCursor, validateIdempotencyKey } from './signaling';
@@ -40,6 +40,30 @@ builder.objectRef<EventOf<'PeerDisconnected'>>(SignalKind.PeerDisconnected).impl
     peer: t.expose('peer', { type: PeerRef }),
     reason: t.exposeString('reason', { description: 'left (leaveRoom) or timeout (connection lost past the grace period).' }),
   }),
+});
+
+const PeerDepartureRef = builder.objectRef<{ peer: PeerInfo; reason: string }>('PeerDeparture').implement({
+  description: 'A peer that left, in a PresenceBatch.',
+  fields: (t) => ({
+    peer: t.expose('peer', { type: PeerRef }),
+    reason: t.exposeString('reason', { description: 'left (leaveRoom) or timeout (connection lost past the grace period).' }),
+  }),
+});
+
+builder.objectRef<EventOf<'PresenceBatch'>>(SignalKind.PresenceBatch).implement({
+  description:
+    `With presence: BATCHED, in place of PeerConnected/PeerDisconnected: the joins and leaves of up to ${PRESENCE_BATCH_WINDOW_MS} ms ` +
+    `(at most ${MAX_PRESENCE_BATCH_ENTRIES} entries), in order. Apply joined, then left. Its cursor resumes after its last entry.`,
+  interfaces: [SignalRef],
+  fields: (t) => ({
+    joined: t.expose('joined', { type: [PeerRef] }),
+    left: t.expose('left', { type: [PeerDepartureRef] }),
+  }),
+});
+
+export const PresenceModeRef = builder.enumType('PresenceMode', {
+  description: 'How joins and leaves are delivered: EACH as single events, BATCHED as PresenceBatch events (rooms of hundreds or thousands of peers).',
+  values: { EACH: { value: PresenceMode.Each }, BATCHED: { value: PresenceMode.Batched } } as const,
 });
 
 for (const kind of [SignalKind.Offer, SignalKind.Answer] as const) {
@@ -125,10 +149,10 @@ builder.subscriptionField('signals', (t) =>
   t.field({
     type: SignalRef,
     description:
-      'My events only: Welcome first, then PeerConnected/PeerDisconnected and the offers, answers and candidates sent to me. ' +
+      'My events only: Welcome first, then PeerConnected/PeerDisconnected (PresenceBatch with presence: BATCHED, for large rooms) and the offers, answers and candidates sent to me. ' +
       'Pass the last cursor you received as after to resume without loss or duplicates.',
-    args: { after: t.arg.id() },
-    subscribe: (_root, args, ctx) => openSignals(ctx, validateCursor(args.after)),
+    args: { after: t.arg.id(), presence: t.arg({ type: PresenceModeRef, defaultValue: PresenceMode.Each }) },
+    subscribe: (_root, args, ctx) => openSignals(ctx, validateCursor(args.after), args.presence ?? PresenceMode.Each),
     resolve: (event, _args, ctx) => {
       observeDelivery(ctx, event);
       return event;

@@ -1,5 +1,5 @@
 import type { DirectSignal, PeerAddress, PeerInfo, PeerSession, Delivery } from '../events';
-import type { LeaveReason } from '../protocol';
+import type { LeaveReason, PresenceMode } from '../protocol';
 import type { Feed } from './feed';
 
 /**
@@ -39,8 +39,9 @@ export interface Broker {
   /**
    * Opens the stream for one peer: a Welcome (roster snapshot, taken atomically with the stream
    * position), then every event after `after` still retained, then live events; no gaps, no duplicates.
+   * With `presence: BATCHED` joins and leaves come as PresenceBatch events (see Feed).
    */
-  open(self: SessionPeer, after: string | null): Promise<Feed>;
+  open(self: SessionPeer, after: string | null, presence?: PresenceMode): Promise<Feed>;
   /**
    * Called when a peer connected here has connected on another instance since; the gateway ends the
    * local connection with 4100. Never called by a single-instance broker.

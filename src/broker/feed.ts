@@ -1,4 +1,6 @@
 import type { SignalEvent } from '../events';
+import { MAX_PRESENCE_BATCH_ENTRIES, PresenceMode } from '../protocol';
+import { batchPresence, isPresence, type PresenceEvent, scheduleFlush, type Windowed } from './presence-window';
 
 /** The subscriber stopped reading while its queue grew past the bound; it should resume from its cursor. */
 export class SlowConsumerError extends Error {
@@ -10,14 +12,16 @@ type Waiter = {
   reject: (e: unknown) => void;
 };
 
-/** Rough wire size of an event: what dominates is the SDP or candidate text. */
+/** Rough wire size of an event: what dominates is the SDP or candidate text, or a batch's entries. */
 function approximateBytes(event: SignalEvent): number {
+  if ('joined' in event) return EVENT_OVERHEAD_BYTES + PRESENCE_ENTRY_BYTES * (event.joined.length + event.left.length);
   const body = 'sdp' in event ? event.sdp.length : 'candidate' in event ? event.candidate.candidate.length : 0;
   const envelope = 'envelope' in event && event.envelope !== undefined ? event.envelope.length : 0;
   return EVENT_OVERHEAD_BYTES + body + envelope;
 }
 
 const EVENT_OVERHEAD_BYTES = 256;
+const PRESENCE_ENTRY_BYTES = 64;
 
 export interface FeedLimits {
   maxQueuedEvents: number;
@@ -30,8 +34,13 @@ export interface FeedLimits {
  * Producers `push`; past `maxQueuedEvents` unread events or `maxQueuedBytes` the feed fails with
  * {@link SlowConsumerError} instead of growing without bound. Transports pull one event at a time and
  * wait for each write to complete, so this queue is where a slow reader's backlog accumulates.
+ *
+ * Presence events wait for the end of their window (see presence-window.ts): one turn of the event
+ * loop for `EACH`, up to {@link PRESENCE_BATCH_WINDOW_MS} for `BATCHED`, where they leave as
+ * PresenceBatch events. Any other event hands the waiting ones on first, so order is kept and a
+ * direct signal never waits.
  */
-export class Feed implements AsyncIterableIterator<SignalEvent> {
+export class Feed implements AsyncIterableIterator<SignalEvent>, Windowed {
   /** `live: false` for the Welcome and replayed events: bounded by mailbox retention, not by the limits. */
   private readonly queue: Array<{ event: SignalEvent; live: boolean }> = [];
   private liveQueued = 0;
@@ -42,8 +51,15 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
   /** The error the feed failed with, if it did; kept for the transport to pick its close code. */
   endedBy: unknown = null;
   private readonly cleanups: Array<() => void> = [];
+  /** Presence events of the current window (one allocation per event and subscriber matters in a storm: no wrapper). */
+  private pending: PresenceEvent[] = [];
+  /** Whether the last of them came live (else replayed). */
+  private pendingLive = true;
 
-  constructor(private readonly limits: FeedLimits) {}
+  constructor(
+    private readonly limits: FeedLimits,
+    readonly presence: PresenceMode = PresenceMode.Each,
+  ) {}
 
   /** Registers work to run once when the feed ends, however it ends. */
   onClose(cleanup: () => void): void {
@@ -62,13 +78,49 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
    */
   preload(event: SignalEvent): void {
     if (this.closed) return;
-    if (this.handOver(event)) return;
-    this.queue.push({ event, live: false });
+    if (this.hold(event, false)) return;
+    this.flushPresence();
+    this.enqueueReplayed(event);
   }
 
   /** Hands over one live event, or queues it; a reader too far behind fails the feed. */
   push(event: SignalEvent): void {
     if (this.closed) return;
+    if (this.hold(event, true)) return;
+    this.flushPresence();
+    this.enqueueLive(event);
+  }
+
+  /** Hands on the presence events of the current window (as batches for `BATCHED`). */
+  flushPresence(): void {
+    if (this.pending.length === 0) return;
+    const pending = this.pending;
+    const live = this.pendingLive;
+    this.pending = [];
+    if (this.closed) return;
+    const events = this.presence === PresenceMode.Batched ? batchPresence(pending) : pending;
+    for (const event of events) {
+      if (live) this.enqueueLive(event);
+      else this.enqueueReplayed(event);
+    }
+  }
+
+  /** Keeps a presence event for the end of its window; false for any other event. */
+  private hold(event: SignalEvent, live: boolean): boolean {
+    if (!isPresence(event)) return false;
+    this.pending.push(event);
+    this.pendingLive = live;
+    if (this.pending.length >= MAX_PRESENCE_BATCH_ENTRIES) this.flushPresence();
+    else if (this.pending.length === 1) scheduleFlush(this.presence, this);
+    return true;
+  }
+
+  private enqueueReplayed(event: SignalEvent): void {
+    if (this.handOver(event)) return;
+    this.queue.push({ event, live: false });
+  }
+
+  private enqueueLive(event: SignalEvent): void {
     if (this.handOver(event)) return;
     const bytes = approximateBytes(event);
     if (this.liveQueued >= this.limits.maxQueuedEvents || this.queuedBytes + bytes > this.limits.maxQueuedBytes) {
@@ -121,8 +173,9 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
     });
   }
 
-  /** Takes up to `max` events already queued, without waiting. */
+  /** Takes up to `max` events already queued (presence of the current window included), without waiting. */
   drainQueued(max: number): SignalEvent[] {
+    this.flushPresence();
     const taken: SignalEvent[] = [];
     while (taken.length < max) {
       const event = this.take();
@@ -188,6 +241,7 @@ export class Feed implements AsyncIterableIterator<SignalEvent> {
   }
 
   private clearQueue(): void {
+    this.pending = [];
     this.queue.length = 0;
     this.liveQueued = 0;
     this.queuedBytes = 0;

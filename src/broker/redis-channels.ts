@@ -12,6 +12,8 @@ type Handler = (message: unknown) => void;
  */
 export class RedisChannels {
   private readonly handlers = new Map<string, Set<Handler>>();
+  /** SUBSCRIBEs sent and not answered yet, by channel. */
+  private readonly confirming = new Map<string, Promise<unknown>>();
   /** Channels let go while their UNSUBSCRIBE could not be sent or failed: ioredis resubscribes them on reconnect. */
   private readonly stale = new Set<string>();
 
@@ -36,9 +38,21 @@ export class RedisChannels {
     set.add(handler);
     this.stale.delete(channel);
     const release = (): void => this.release(channel, handler);
+    // A handler that joins a channel whose SUBSCRIBE is still on its way waits for it too: a caller
+    // reads its snapshot once this resolves, and a message published before Redis took the SUBSCRIBE
+    // would reach neither (seen in join storms: a few members of a room never heard of some joins).
+    let confirmed = this.confirming.get(channel);
     if (fresh) {
+      confirmed = this.connection.ssubscribe(channel);
+      this.confirming.set(channel, confirmed);
+      const forget = (): void => {
+        if (this.confirming.get(channel) === confirmed) this.confirming.delete(channel);
+      };
+      confirmed.then(forget, forget);
+    }
+    if (confirmed) {
       try {
-        await this.connection.ssubscribe(channel);
+        await confirmed;
       } catch (error) {
         release();
         throw error;

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { RedisTarget } from '../config';
 import type { DirectSignal, PeerAddress, PeerInfo, PeerSession, PresenceSignal, SignalEvent } from '../events';
 import { InstanceLeases } from '../presence/instance-leases';
-import { LeaveReason, SignalKind } from '../protocol';
+import { LeaveReason, PresenceMode, SignalKind } from '../protocol';
 import { type Broker, BrokerUnavailableError, type LeaveScope, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';
 import { RedisChannels } from './redis-channels';
@@ -48,12 +48,16 @@ const CATCH_UP_RETRY_MS = 250;
 const CATCH_UP_RETRIES = 40;
 /** A stream entry id, `<ms>-<seq>`, compared numerically. */
 function compareIds(a: string, b: string): number {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am !== bm ? am - bm : as - bs;
+  if (a === b) return 0;
+  // Called per event and subscriber (a join storm: n² times), so without split's arrays.
+  const ad = a.indexOf('-');
+  const bd = b.indexOf('-');
+  const am = Number(a.slice(0, ad));
+  const bm = Number(b.slice(0, bd));
+  return am !== bm ? am - bm : Number(a.slice(ad + 1)) - Number(b.slice(bd + 1));
 }
 
-const msOf = (id: string): number => Number(id.split('-')[0]);
+const msOf = (id: string): number => Number(id.slice(0, id.indexOf('-')));
 
 /** `<mailbox epoch>~<mailbox id>_<log epoch>~<log id>`: a position means nothing without its stream's epoch. */
 const CURSOR_PATTERN = /^([0-9a-z.]{1,24})~(\d{1,20}-\d{1,20})_([0-9a-z.]{1,24})~(\d{1,20}-\d{1,20})$/;
@@ -135,7 +139,13 @@ class RedisSubscriber {
       this.logPos = id;
       if ((body as PresenceSignal).peer.id === this.self.id) return;
     }
-    const event = { ...body, cursor: this.cursor, at: msOf(id) } as SignalEvent;
+    const cursor = this.cursor;
+    const at = msOf(id);
+    // Presence events are stamped once per member in a join storm: built field by field, not spread.
+    let event: SignalEvent;
+    if (body.kind === SignalKind.PeerConnected) event = { kind: body.kind, peer: body.peer, cursor, at };
+    else if (body.kind === SignalKind.PeerDisconnected) event = { kind: body.kind, peer: body.peer, reason: body.reason, cursor, at };
+    else event = { ...body, cursor, at };
     if (message.t !== undefined) event.traceparent = message.t;
     if (replayed) this.feed.preload(event);
     else this.feed.push(event);
@@ -398,8 +408,8 @@ export class RedisBroker implements Broker {
     return this.call(() => scripts.claim.run(this.commands, { roster: keys.roster(room), claim: keys.claim(room, peer) }, { peerId: peer, ttlMs }));
   }
 
-  async open(self: SessionPeer, after: string | null): Promise<Feed> {
-    const feed = new Feed(this.options.feedLimits);
+  async open(self: SessionPeer, after: string | null, presence: PresenceMode = PresenceMode.Each): Promise<Feed> {
+    const feed = new Feed(this.options.feedLimits, presence);
     const sub = new RedisSubscriber(self, feed);
     const onMessage = (message: unknown) => this.onMessage(sub, message as Published);
     try {

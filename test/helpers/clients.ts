@@ -3,6 +3,7 @@ import { createClient as createSseClient } from 'graphql-sse';
 import WebSocket from 'ws';
 import { CREATE_SESSION, POLL_SIGNALS, SIGNALS_SUBSCRIPTION } from '../../client/operations';
 import type { Session, Signal } from '../../client/types';
+import type { PresenceMode } from '../../client/wire';
 import { Inbox } from './inbox';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -44,8 +45,8 @@ export interface WsPeer {
   closes: Inbox<{ code: number; reason: string }>;
   /** Runs one query or mutation over this socket. */
   request<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
-  /** Subscribes to signals; events arrive in the returned inbox. */
-  signals(after?: string): { events: Inbox<Signal>; stop: () => void };
+  /** Subscribes to signals (presence mode: the gateway's default, EACH, unless given); events arrive in the returned inbox. */
+  signals(after?: string, presence?: PresenceMode): { events: Inbox<Signal>; stop: () => void };
   dispose(): Promise<void>;
 }
 
@@ -87,10 +88,10 @@ export function wsPeer(wsUrl: string, token: string | undefined): WsPeer {
           },
         );
       }),
-    signals: (after?: string) => {
+    signals: (after?: string, presence?: PresenceMode) => {
       const events = new Inbox<Signal>('ws signals');
       const stop = client.subscribe<{ signals: Signal }>(
-        { query: SIGNALS_SUBSCRIPTION, variables: after === undefined ? {} : { after } },
+        { query: SIGNALS_SUBSCRIPTION, variables: { ...(after === undefined ? {} : { after }), ...(presence === undefined ? {} : { presence }) } },
         {
           next: (value) => {
             if (value.data?.signals) events.push(value.data.signals);

@@ -39,13 +39,13 @@ export function gatewaySuite(env: Record<string, string> = {}): GatewaySuite {
  * Registers beforeAll/afterAll that start a private Redis and `count` gateways (child processes)
  * sharing it; the returned function gives the gateways inside a test.
  */
-export function sharedRedisSuite(count = 2): () => ChildGateway[] {
+export function sharedRedisSuite(count = 2, env: Record<string, string> = {}): () => ChildGateway[] {
   let redis: TestRedis | null = null;
   let gateways: ChildGateway[] = [];
   beforeAll(async () => {
     const started = await TestRedis.start();
     redis = started;
-    gateways = await Promise.all(Array.from({ length: count }, () => ChildGateway.start({ REDIS_URL: started.url })));
+    gateways = await Promise.all(Array.from({ length: count }, () => ChildGateway.start({ ...env, REDIS_URL: started.url })));
   });
   afterAll(async () => {
     await Promise.all(gateways.map((gateway) => gateway.stop()));

@@ -36,6 +36,9 @@ export function seedMessage(event: SignalEvent): SeedMessage {
       return { type: SocketIoEvent.Answer, from: event.from, to: event.to, sdp: { type: 'answer', sdp: event.sdp }, cursor, at };
     case SignalKind.IceCandidate:
       return { type: SocketIoEvent.IceCandidate, from: event.from, to: event.to, candidate: event.candidate, cursor, at };
+    case SignalKind.PresenceBatch:
+      // Socket.IO peers open their feed with EACH presence (the seed's format has no batch).
+      throw new Error('a PresenceBatch reached a Socket.IO peer, whose feed delivers presence one event at a time');
   }
 }
 
@@ -53,7 +56,7 @@ const inputs = {
   }),
 } as const;
 
-/** The events a client may emit. */
+/** The signals a client may emit (and `leave`, which carries nothing). */
 export type ClientEvent = keyof typeof inputs;
 
 export function isClientEvent(event: string): event is ClientEvent {

@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { Server as Engine } from 'engine.io';
 import { Server as SocketIoServer, type Socket } from 'socket.io';
-import { openSignals, observeDelivery, relay, validateCursor } from '../../api/signaling';
+import { OperationTypeNode } from 'graphql';
+import { leaveRoom, openSignals, observeDelivery, relay, validateCursor } from '../../api/signaling';
 import { KeySourceUnavailableError, TokenError, type Identity } from '../../auth/tokens';
 import type { Feed } from '../../broker/feed';
 import type { Core } from '../../core';
@@ -33,7 +34,7 @@ interface Admitted {
   feed: Feed;
 }
 
-type Ack = (reply: { id: string; at: string } | { error: CodedError }) => void;
+type Ack = (reply: { id: string; at: string } | { left: boolean } | { error: CodedError }) => void;
 
 /** A refusal as Socket.IO's `connect_error`: the message, and `data.code` for the client to act on. */
 function connectError(error: unknown): Error {
@@ -127,16 +128,24 @@ export function attachSocketIo(gate: UpgradeGate, core: Core): SideTransport {
       socket.disconnect(true);
     });
     const sends = new OrderedSends(MAX_SENDS_IN_FLIGHT);
+    let operations = 0;
     socket.onAny((event: string, ...args: unknown[]) => {
       const last = args[args.length - 1];
       const ack = typeof last === 'function' ? (last as Ack) : null;
       const refuse = (error: CodedError): void => (ack ? ack({ error }) : void socket.emit(SocketIoEvent.Error, { ...error, event }));
-      if (!isClientEvent(event)) {
-        return refuse({ code: ErrorCode.BadUserInput, message: `unknown event ${JSON.stringify(event).slice(0, 64)}: emit offer, answer or ice-candidate` });
+      if (event !== SocketIoEvent.Leave && !isClientEvent(event)) {
+        return refuse({ code: ErrorCode.BadUserInput, message: `unknown event ${JSON.stringify(event).slice(0, 64)}: emit offer, answer, ice-candidate or leave` });
       }
+      // Running until answered: a close asked for meanwhile (replaced, leave) waits for this reply (WsSession).
+      const id = String(++operations);
+      session.admit(id, OperationTypeNode.MUTATION);
       const queued = sends.enqueue(async () => {
         try {
           const ctx = wsContext(core, session, 'socket.io');
+          if (event === SocketIoEvent.Leave) {
+            ack?.({ left: await leaveRoom(ctx) });
+            return;
+          }
           const { signal, idempotencyKey } = parseSend(event, args[0], session.identity.peerId);
           const delivery = await relay(ctx, signal, idempotencyKey);
           ack?.({ id: delivery.id, at: new Date(delivery.at).toISOString() });
@@ -144,9 +153,12 @@ export function attachSocketIo(gate: UpgradeGate, core: Core): SideTransport {
           const coded = codedError(error);
           if (coded === null) log.error({ err: error, event }, 'Socket.IO send failed');
           refuse(coded ?? { code: ErrorCode.Unavailable, message: 'the signal could not be accepted; nothing was stored, retry shortly' });
+        } finally {
+          session.completed(id);
         }
       });
       if (!queued) {
+        session.completed(id);
         session.handle.refused?.();
         refuse({ code: ErrorCode.RateLimited, message: `at most ${MAX_SENDS_IN_FLIGHT} sends in flight per socket`, retryAfterMs: SENDS_RETRY_AFTER_MS });
       }
