@@ -117,8 +117,9 @@ describe('Redis broker under faults: pub/sub reconnects, lost data, recreated st
     const before = await next(b);
     expect(await admin.flushall()).toBe('OK');
     // Only b has a live subscription on this broker, so only b is put back; a rejoins by subscribing.
+    // The heal puts the roster back first and then replays each live feed from its cursor; ready once both are done.
     await until('b back in the roster', async () => (await broker.roster(room)).some((p) => p.id === 'b'), LEASE_MS * 3);
-    expect(broker.ready()).toBe(true);
+    await until('broker ready after the heal', async () => broker.ready(), LEASE_MS * 3);
     await broker.join(room, { id: 'a', name: null }, S);
     expect(await next(b)).toMatchObject({ kind: 'PeerConnected', peer: { id: 'a' } });
     await broker.send(room, offer(2), SEND);
