@@ -92,7 +92,7 @@ describe('webhooks from two instances sharing Redis', () => {
     expect(summary(hooks).sort()).toEqual(['peer.joined alice -', 'peer.joined bob -', 'peer.left alice removed', 'peer.left bob left', 'room.ended - -']);
     expect(summary(hooks).indexOf('room.ended - -')).toBe(summary(hooks).indexOf('peer.left alice removed') + 1);
     expectWellFormed(hooks, room);
-    // Each instance's webhooks go out in order: once a later one from each has arrived, no repeat is still on its way.
+    // Later events of both instances have arrived: no repeat of the first ones is still on its way.
     await subscribedPeer(one, 'hooks-after-1', 'x', sockets);
     await subscribedPeer(two, 'hooks-after-2', 'y', sockets);
     await receiver.nextOf('hooks-after-1', 1);

@@ -21,6 +21,10 @@ const READ_BLOCK_MS = 1_000;
 const TOUCH_MS = WEBHOOK_CLAIM_IDLE_MS / 5;
 /** Pause before reading again after Redis refused a read (it is away, or lost the group). */
 const READ_RETRY_MS = 250;
+/** A consumer with nothing pending, idle this long (its instance is gone), is removed from the group. */
+const FORGET_CONSUMER_IDLE_MS = 60_000;
+/** Consumers are looked at on one maintenance round in this many. */
+const FORGET_EVERY_ROUNDS = 30;
 
 /**
  * The webhook outbox on Redis: the instance that raised an event XADDs it to one capped stream;
@@ -38,6 +42,7 @@ export class WebhookOutbox {
   private readonly inFlight = new Set<string>();
   private readonly touching: NodeJS.Timeout;
   private claimCursor = '0-0';
+  private rounds = 0;
   private groupReady = false;
   private closed = false;
   private roomFreed: (() => void) | null = null;
@@ -58,7 +63,7 @@ export class WebhookOutbox {
   add(webhooks: OutboxWebhook[]): void {
     const fields = webhooks.flatMap(({ id, body }) => [id, body]);
     this.options.client.xadd(WEBHOOK_OUTBOX_KEY, 'MAXLEN', '~', MAX_WEBHOOK_OUTBOX_EVENTS, '*', ...fields).catch((error: unknown) => {
-      for (const _ of webhooks) this.options.onDropped();
+      webhooks.forEach(() => this.options.onDropped());
       this.options.log.warn({ webhooks: webhooks.map((w) => w.id), err: error instanceof Error ? error.message : error }, 'webhook outbox: events not stored, dropped');
     });
   }
@@ -136,8 +141,22 @@ export class WebhookOutbox {
       for (const entry of entries) this.take(entry);
       // Pending entries MAXLEN trimmed before they were acked: lost, counted.
       for (let i = 0; i < (Array.isArray(deleted) ? deleted.length : 0); i++) this.options.onDropped();
+      if (++this.rounds % FORGET_EVERY_ROUNDS === 0) await this.forgetGoneConsumers();
     } catch (error) {
       this.options.log.debug({ err: error instanceof Error ? error.message : error }, 'webhook outbox: touch or take-over failed; trying again');
+    }
+  }
+
+  /** Every start adds a consumer to the group: the ones of instances long gone, with nothing pending, are removed. */
+  private async forgetGoneConsumers(): Promise<void> {
+    const consumers = await this.control.xinfo('CONSUMERS', WEBHOOK_OUTBOX_KEY, WEBHOOK_GROUP);
+    for (const consumer of Array.isArray(consumers) ? (consumers as unknown[]) : []) {
+      if (!Array.isArray(consumer)) continue;
+      const field = (name: string): unknown => consumer[consumer.indexOf(name) + 1];
+      const name = field('name');
+      if (typeof name === 'string' && name !== this.consumer && field('pending') === 0 && Number(field('idle')) > FORGET_CONSUMER_IDLE_MS) {
+        await this.control.xgroup('DELCONSUMER', WEBHOOK_OUTBOX_KEY, WEBHOOK_GROUP, name);
+      }
     }
   }
 
