@@ -74,11 +74,11 @@ export class WebhookOutbox {
    */
   async close(timeoutMs: number): Promise<void> {
     this.closed = true;
-    clearInterval(this.touching);
     this.roomFreed?.();
     this.reader.disconnect();
     const deadline = Date.now() + timeoutMs;
     while (this.inFlight.size > 0 && Date.now() < deadline) await this.freed(deadline - Date.now());
+    clearInterval(this.touching);
     await this.control.quit().catch(() => undefined);
     this.control.disconnect();
   }
@@ -126,11 +126,12 @@ export class WebhookOutbox {
     this.roomFreed?.();
   }
 
-  /** Touches this instance's entries in flight, then takes over entries whose consumer went quiet. */
+  /** Touches this instance's entries in flight (also while it drains), then takes over entries whose consumer went quiet. */
   private async maintain(): Promise<void> {
-    if (this.closed || !this.groupReady) return;
+    if (!this.groupReady) return;
     try {
       if (this.inFlight.size > 0) await this.control.xclaim(WEBHOOK_OUTBOX_KEY, WEBHOOK_GROUP, this.consumer, 0, ...this.inFlight, 'JUSTID');
+      if (this.closed) return;
       const room = MAX_WEBHOOK_IN_FLIGHT - this.inFlight.size;
       if (room <= 0) return;
       const reply = await this.control.xautoclaim(WEBHOOK_OUTBOX_KEY, WEBHOOK_GROUP, this.consumer, WEBHOOK_CLAIM_IDLE_MS, this.claimCursor, 'COUNT', room);
