@@ -15,7 +15,7 @@ import { OWN_DOCUMENTS } from '../test/helpers/own-documents';
  * documents, `switchboard-socketio` and `switchboard-peerjs` the same gateway through its Socket.IO and
  * PeerJS-protocol transports.
  */
-export type ServerKind = 'switchboard' | 'switchboard-own' | 'switchboard-socketio' | 'switchboard-peerjs' | 'switchboard-redis' | 'peerjs' | 'raw';
+export type ServerKind = 'switchboard' | 'switchboard-own' | 'switchboard-socketio' | 'switchboard-peerjs' | 'switchboard-redis' | 'switchboard-redis3' | 'switchboard-cluster' | 'peerjs' | 'raw';
 
 /** What a peer relays: descriptions and candidates. */
 export type SignalType = 'offer' | 'answer' | 'candidate';

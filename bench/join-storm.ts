@@ -70,7 +70,9 @@ function parseCommandStats(info: string): Record<string, { calls: number; usec: 
 /** Runs one storm of `peers` in a fresh room. */
 async function storm(kind: string, running: Running, generators: Array<Generator<StormCommand>>, peers: number, presence: PresenceMode, timeoutMs: number): Promise<StormResult> {
   const room = `storm-${kind}-${presence}-${peers}-${Date.now().toString(36)}`;
-  const redis = running.redis ? new Redis(running.redis.port, '127.0.0.1') : null;
+  // The storm runs on one Redis (the switchboard-redis row): its first and only server.
+  const server = running.redis?.[0];
+  const redis = server ? new Redis(server.port, '127.0.0.1') : null;
   await redis?.config('RESETSTAT');
   await redis?.slowlog('RESET');
   const goAt = Date.now() + START_MARGIN_MS;

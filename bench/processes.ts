@@ -18,8 +18,8 @@ export interface Running {
   targets: Target[];
   /** The server processes whose CPU and memory count (not Redis). */
   pids: number[];
-  /** The Redis behind them, counted on its own: its CPU and the commands it ran. */
-  redis?: { pid: number; port: number };
+  /** The Redis servers behind them (one, or every node of a Cluster), counted on their own: CPU and commands run. */
+  redis?: Array<{ pid: number; port: number }>;
   stop(): Promise<void>;
 }
 

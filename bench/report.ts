@@ -44,6 +44,8 @@ const LABELS: Record<ServerKind, string> = {
   'switchboard-socketio': 'Switchboard over Socket.IO',
   'switchboard-peerjs': 'Switchboard over the PeerJS protocol',
   'switchboard-redis': 'Switchboard (2 × + Redis)',
+  'switchboard-redis3': 'Switchboard (3 × + one Redis)',
+  'switchboard-cluster': 'Switchboard (3 × + Redis Cluster, 3 shards)',
   peerjs: 'PeerJS server',
   raw: 'raw ws relay',
 };
@@ -165,7 +167,7 @@ export function renderSvg(results: Results): string {
     { title: 'Server CPU per message (µs, lower is better)', value: (s) => s.cpuUsPerMessage, unit: ' µs' },
     { title: 'Idle memory per peer @ 1,000 (KiB, lower is better)', value: (s) => (s.idle[0] ? s.idle[0].bytesPerPeer / 1024 : undefined), unit: ' KiB' },
   ];
-  const colors: Record<ServerKind, string> = { switchboard: '#0a5bd8', 'switchboard-own': '#3aa37a', 'switchboard-socketio': '#8a4fd8', 'switchboard-peerjs': '#c44f8a', 'switchboard-redis': '#6a9be8', peerjs: '#d8730a', raw: '#777' };
+  const colors: Record<ServerKind, string> = { switchboard: '#0a5bd8', 'switchboard-own': '#3aa37a', 'switchboard-socketio': '#8a4fd8', 'switchboard-peerjs': '#c44f8a', 'switchboard-redis': '#6a9be8', 'switchboard-redis3': '#4a7bc8', 'switchboard-cluster': '#2a5ba8', peerjs: '#d8730a', raw: '#777' };
   const width = 760;
   const chartHeight = 40 + results.servers.length * 26;
   const parts: string[] = [];

@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { buildServer, SERVER_ENTRY } from '../scripts/build-server';
 import { freePort } from '../test/helpers/redis';
+import { TestRedisCluster } from '../test/helpers/redis-cluster';
 import type { ServerKind, Target } from './endpoints';
 import type { Command, LoadReport } from './generator';
 import { joinStormPhase, type PresenceMode, type StormPlan } from './join-storm';
@@ -99,6 +100,13 @@ async function redisCommandCalls(port: number): Promise<Map<string, number>> {
   return calls;
 }
 
+/** CPU seconds and commands run so far, summed over the Redis servers (a Cluster's replicas included). */
+async function redisUsage(servers: Array<{ pid: number; port: number }>): Promise<{ cpuS: number; calls: Map<string, number> }> {
+  const calls = new Map<string, number>();
+  for (const { port } of servers) for (const [name, n] of await redisCommandCalls(port)) calls.set(name, (calls.get(name) ?? 0) + n);
+  return { cpuS: servers.reduce((sum, { pid }) => sum + cpuSeconds(pid), 0), calls };
+}
+
 /** `after - before` per command, largest first, without the commands the generators' waiting makes none of. */
 function commandDelta(before: Map<string, number>, after: Map<string, number>): Array<[string, number]> {
   return [...after]
@@ -121,6 +129,9 @@ async function startRedis(): Promise<{ child: ChildProcess; url: string; port: n
   return { child, url: `redis://127.0.0.1:${port}`, port };
 }
 
+/** The rows with instances behind a load balancer's worth of URLs and Redis: their idle-memory phase is the memory row's. */
+const isRedisKind = (kind: ServerKind): boolean => kind === 'switchboard-redis' || kind === 'switchboard-redis3' || kind === 'switchboard-cluster';
+
 async function start(kind: ServerKind): Promise<Running> {
   if (kind === 'raw' || kind === 'peerjs') {
     const { child, port } = await startListening(kind === 'raw' ? 'bench/servers/raw-relay.ts' : 'bench/servers/peerjs.ts');
@@ -130,12 +141,25 @@ async function start(kind: ServerKind): Promise<Running> {
     const { child, url } = await startSwitchboard({});
     return { targets: [{ kind, url, secret: SECRET }], pids: [child.pid ?? 0], stop: () => stopProcess(child, PROFILE ? 'SIGTERM' : 'SIGKILL') };
   }
+  if (kind === 'switchboard-cluster') {
+    const cluster = await TestRedisCluster.start();
+    const instances = await Promise.all([0, 1, 2].map(() => startSwitchboard({ REDIS_CLUSTER_NODES: cluster.seeds })));
+    return {
+      targets: instances.map(({ url }) => ({ kind, url, secret: SECRET })),
+      pids: instances.map(({ child }) => child.pid ?? 0),
+      redis: cluster.nodes.map((node) => ({ pid: node.pid ?? 0, port: node.port })),
+      stop: async () => {
+        await Promise.all(instances.map(({ child }) => stopProcess(child, PROFILE ? 'SIGTERM' : 'SIGKILL')));
+        await cluster.stop();
+      },
+    };
+  }
   const redis = await startRedis();
-  const instances = await Promise.all([startSwitchboard({ REDIS_URL: redis.url }), startSwitchboard({ REDIS_URL: redis.url })]);
+  const instances = await Promise.all(Array.from({ length: kind === 'switchboard-redis3' ? 3 : 2 }, () => startSwitchboard({ REDIS_URL: redis.url })));
   return {
     targets: instances.map(({ url }) => ({ kind, url, secret: SECRET })),
     pids: instances.map(({ child }) => child.pid ?? 0),
-    redis: { pid: redis.child.pid ?? 0, port: redis.port },
+    redis: [{ pid: redis.child.pid ?? 0, port: redis.port }],
     stop: async () => {
       await Promise.all(instances.map(({ child }) => stopProcess(child, PROFILE ? 'SIGTERM' : 'SIGKILL')));
       await stopProcess(redis.child);
@@ -172,7 +196,7 @@ async function load(
   await sleep(PLAN.warmupMs);
   const cpuBefore = running.pids.map(cpuSeconds);
   const writesBefore = running.pids.map(writeSyscalls);
-  const redisBefore = running.redis && { cpuS: cpuSeconds(running.redis.pid), calls: await redisCommandCalls(running.redis.port) };
+  const redisBefore = running.redis && (await redisUsage(running.redis));
   const started = Date.now();
   await Promise.all(generators.map((g) => g.ask({ cmd: 'mark' })));
   await sleep(PLAN.measureMs);
@@ -181,7 +205,8 @@ async function load(
   const serverCpuS = running.pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - (cpuBefore[i] ?? 0), 0);
   const serverWrites = running.pids.reduce((sum, pid, i) => sum + writeSyscalls(pid) - (writesBefore[i] ?? 0), 0);
   if (!running.redis || !redisBefore) return { reports, serverCpuS, serverWrites, seconds };
-  const redis = { cpuS: cpuSeconds(running.redis.pid) - redisBefore.cpuS, calls: commandDelta(redisBefore.calls, await redisCommandCalls(running.redis.port)) };
+  const redisAfter = await redisUsage(running.redis);
+  const redis = { cpuS: redisAfter.cpuS - redisBefore.cpuS, calls: commandDelta(redisBefore.calls, redisAfter.calls) };
   return { reports, serverCpuS, serverWrites, seconds, redis };
 }
 
@@ -267,7 +292,7 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
   try {
     const result: ServerResult = { kind, idle: [], errors: 0 };
     // Idle memory does not depend on the documents: the own-documents row skips it.
-    if (kind !== 'switchboard-redis' && kind !== 'switchboard-own' && runs('idle')) await idlePhase(kind, running, generators, result);
+    if (!isRedisKind(kind) && kind !== 'switchboard-own' && runs('idle')) await idlePhase(kind, running, generators, result);
     if (runs('sequential')) await sequentialPhase(kind, running, first, result);
     if (runs('fixed')) await fixedRatePhase(kind, running, generators, result);
     if (runs('saturate')) await saturationPhase(kind, running, generators, result);
@@ -281,7 +306,7 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
 }
 
 async function main(): Promise<void> {
-  const kinds: ServerKind[] = (['raw', 'peerjs', 'switchboard', 'switchboard-own', 'switchboard-socketio', 'switchboard-peerjs', 'switchboard-redis'] as const).filter((kind) => !ONLY || ONLY.includes(kind));
+  const kinds: ServerKind[] = (['raw', 'peerjs', 'switchboard', 'switchboard-own', 'switchboard-socketio', 'switchboard-peerjs', 'switchboard-redis', 'switchboard-redis3', 'switchboard-cluster'] as const).filter((kind) => !ONLY || ONLY.includes(kind));
   const results: Results = {
     date: new Date().toISOString(),
     mode: QUICK ? 'quick' : 'full',

@@ -1,22 +1,14 @@
-import pino from 'pino';
-import { RedisBroker } from '../src/broker/redis';
+import type { RedisBroker } from '../src/broker/redis';
 import { brokerContract } from './broker.contract';
 import { roomControlContract } from './broker-rooms.contract';
 import { TestRedis } from './helpers/redis';
+import { connectedBroker } from './helpers/redis-broker';
 
 const MAILBOX_EVENTS = 16;
 
 brokerContract('redis', async () => {
   const redis = await TestRedis.start();
-  const broker = new RedisBroker({
-    target: { kind: 'single', url: redis.url },
-    mailboxEvents: MAILBOX_EVENTS,
-    roomLogEvents: 64,
-    retentionMs: 120_000,
-    feedLimits: { maxQueuedEvents: 1024, maxQueuedBytes: 1 << 20 },
-    log: pino({ level: 'silent' }),
-  });
-  if (!(await broker.connected(5_000))) throw new Error('redis broker did not connect');
+  const broker = await connectedBroker({ kind: 'single', url: redis.url }, { mailboxEvents: MAILBOX_EVENTS });
   return {
     broker,
     limits: { mailboxEvents: MAILBOX_EVENTS },
@@ -29,18 +21,8 @@ brokerContract('redis', async () => {
 
 roomControlContract('redis, two instances', async ({ maxPeersPerRoom }) => {
   const redis = await TestRedis.start();
-  const make = () =>
-    new RedisBroker({
-      target: { kind: 'single', url: redis.url },
-      mailboxEvents: MAILBOX_EVENTS,
-      roomLogEvents: 64,
-      retentionMs: 120_000,
-      feedLimits: { maxQueuedEvents: 1024, maxQueuedBytes: 1 << 20 },
-      maxPeersPerRoom,
-      log: pino({ level: 'silent' }),
-    });
-  const brokers: [RedisBroker, RedisBroker] = [make(), make()];
-  for (const broker of brokers) if (!(await broker.connected(5_000))) throw new Error('redis broker did not connect');
+  const target = { kind: 'single', url: redis.url } as const;
+  const brokers: [RedisBroker, RedisBroker] = [await connectedBroker(target, { mailboxEvents: MAILBOX_EVENTS, maxPeersPerRoom }), await connectedBroker(target, { mailboxEvents: MAILBOX_EVENTS, maxPeersPerRoom })];
   return {
     brokers,
     close: async () => {

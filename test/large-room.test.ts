@@ -57,7 +57,7 @@ class Hearing {
   }
 }
 
-/** Runs the storm: the cut peers first (so they hear the others join), then everyone else at once. */
+/** Runs the storm: the cut peers first (so they hear the others join), then everyone else in two waves at once. */
 async function storm(endpoints: Endpoint[], room: string, mode: PresenceMode, sockets: WsPeer[]): Promise<Hearing[]> {
   const ids = Array.from({ length: PEERS }, (_, i) => `p${i}`);
   const endpointOf = (i: number): Endpoint => endpoints[i % endpoints.length] ?? endpoints[0]!;
@@ -78,7 +78,7 @@ async function storm(endpoints: Endpoint[], room: string, mode: PresenceMode, so
   const firstSubscriptions = cutPeers.map((i) => ({ i, subscription: open(i), socket: sockets[sockets.length - 1]! }));
   await Promise.all(cutPeers.map((i) => waitFor(() => hearings[i]!.kinds.has('Welcome'), `p${i} welcomed`)));
   // Each cut peer loses its socket once it has heard of some joins, and resumes from its last cursor.
-  const resumed = firstSubscriptions.map(async ({ i, socket }) => {
+  const cuts = firstSubscriptions.map(async ({ i, socket }) => {
     await waitFor(() => hearings[i]!.joins.length >= CUT_AFTER_JOINS, `p${i} heard ${CUT_AFTER_JOINS} joins`);
     const cursor = hearings[i]!.cursor;
     hearings[i]!.connection += 1;
@@ -87,8 +87,12 @@ async function storm(endpoints: Endpoint[], room: string, mode: PresenceMode, so
     await socket.closes.next();
     open(i, cursor);
   });
-  for (let i = CUT_PEERS; i < PEERS; i += 1) open(i);
-  await Promise.all(resumed);
+  // Two waves, the cuts between them: however large a batch, the second wave's joins come after every
+  // cut, so each cut peer must resume (replay, then live) to learn of everyone.
+  const secondWave = Math.floor((CUT_PEERS + PEERS) / 2);
+  for (let i = CUT_PEERS; i < secondWave; i += 1) open(i);
+  await Promise.all(cuts);
+  for (let i = secondWave; i < PEERS; i += 1) open(i);
   await Promise.race([
     Promise.all(hearings.map((h) => h.complete)),
     new Promise((_, reject) =>

@@ -1,12 +1,12 @@
 import Redis from 'ioredis';
-import pino from 'pino';
 import type { SendOptions } from '../src/broker/broker';
 import type { Feed } from '../src/broker/feed';
-import { RedisBroker } from '../src/broker/redis';
+import type { RedisBroker } from '../src/broker/redis';
 import type { DirectSignal, PeerSession, SignalEvent } from '../src/events';
 import { SignalKind } from '../src/protocol';
 import { EVENT_TIMEOUT_MS } from './helpers/inbox';
 import { TestRedis } from './helpers/redis';
+import { connectedBroker } from './helpers/redis-broker';
 
 /** Short leases: the lost-data check rides on the renewal (every lease / 4). */
 const LEASE_MS = 1_000;
@@ -39,19 +39,8 @@ describe('Redis broker under faults: pub/sub reconnects, lost data, recreated st
   let rooms = 0;
   const feeds: Feed[] = [];
 
-  const start = async (): Promise<RedisBroker> => {
-    const b = new RedisBroker({
-      target: { kind: 'single', url: redis.url },
-      mailboxEvents: 256,
-      roomLogEvents: 256,
-      retentionMs: 120_000,
-      feedLimits: { maxQueuedEvents: 4096, maxQueuedBytes: 4 << 20 },
-      log: pino({ level: 'silent' }),
-      leaseMs: LEASE_MS,
-    });
-    if (!(await b.connected(5_000))) throw new Error('redis broker did not connect');
-    return b;
-  };
+  const start = (): Promise<RedisBroker> =>
+    connectedBroker({ kind: 'single', url: redis.url }, { mailboxEvents: 256, roomLogEvents: 256, leaseMs: LEASE_MS });
   const open = async (peer: string, after: string | null = null): Promise<Feed> => {
     const feed = await broker.open({ id: peer, name: null, room, session: S }, after);
     feeds.push(feed);
@@ -128,8 +117,9 @@ describe('Redis broker under faults: pub/sub reconnects, lost data, recreated st
     const before = await next(b);
     expect(await admin.flushall()).toBe('OK');
     // Only b has a live subscription on this broker, so only b is put back; a rejoins by subscribing.
+    // The heal puts the roster back first and then replays each live feed from its cursor; ready once both are done.
     await until('b back in the roster', async () => (await broker.roster(room)).some((p) => p.id === 'b'), LEASE_MS * 3);
-    expect(broker.ready()).toBe(true);
+    await until('broker ready after the heal', async () => broker.ready(), LEASE_MS * 3);
     await broker.join(room, { id: 'a', name: null }, S);
     expect(await next(b)).toMatchObject({ kind: 'PeerConnected', peer: { id: 'a' } });
     await broker.send(room, offer(2), SEND);

@@ -2,9 +2,10 @@ import { PEERS, SEND_ICE_CANDIDATE, SEND_OFFER } from '../client/operations';
 import type { SignalOf } from '../client/types';
 import { ErrorCode } from '../src/protocol';
 import { ChildGateway, untilStatus } from './helpers/child-gateway';
-import { codeOf, createSession, wsPeer, type WsPeer } from './helpers/clients';
+import { codeOf, createSession } from './helpers/clients';
 import { TestRedis } from './helpers/redis';
 import { fakeSdp, HOST_CANDIDATE } from './helpers/sdp';
+import { childGatewaySuite } from './helpers/suite';
 import { scaleOutCases } from './scale-out.contract';
 
 /** The contract's bound for announcing the peers of a crashed instance. */
@@ -12,31 +13,13 @@ const CRASH_ANNOUNCE_MS = 15_000;
 
 describe('Redis scale-out: several instances behave as one gateway', () => {
   let redis: TestRedis;
-  let gateways: ChildGateway[];
-  const sockets: WsPeer[] = [];
-  const open = (gw: ChildGateway, token: string): WsPeer => {
-    const p = wsPeer(gw.wsUrl, token);
-    sockets.push(p);
-    return p;
-  };
-
   beforeAll(async () => {
     redis = await TestRedis.start();
-    gateways = await Promise.all([0, 1, 2].map(() => ChildGateway.start({ REDIS_URL: redis.url, GRACE_MS: '2000' })));
-  }, 60_000);
-  afterEach(async () => {
-    await Promise.all(sockets.splice(0).map((s) => s.dispose()));
   });
   afterAll(async () => {
-    await Promise.all(gateways.map((g) => g.stop('SIGKILL')));
     await redis.stop();
   });
-
-  const gw = (i: number): ChildGateway => {
-    const g = gateways[i];
-    if (!g) throw new Error(`no gateway ${i}`);
-    return g;
-  };
+  const { gw, open } = childGatewaySuite(3, () => ({ REDIS_URL: redis.url, GRACE_MS: '2000' }));
 
   scaleOutCases(gw, open);
 

@@ -1,10 +1,10 @@
-import pino from 'pino';
 import type { SendOptions } from '../src/broker/broker';
-import { RedisBroker } from '../src/broker/redis';
+import type { RedisBroker } from '../src/broker/redis';
 import type { PeerSession } from '../src/events';
 import { SignalKind } from '../src/protocol';
 import { brokerContract } from './broker.contract';
 import { trafficThroughFailover } from './helpers/failover-traffic';
+import { connectedBroker } from './helpers/redis-broker';
 import { SENTINEL_MASTER, TestRedisSentinel } from './helpers/redis-sentinel';
 
 const MAILBOX_EVENTS = 16;
@@ -19,19 +19,8 @@ afterAll(async () => {
   await sentinel.stop();
 });
 
-const brokerVia = async (waitReplicas: number, mailboxEvents = MAILBOX_EVENTS, level = 'silent'): Promise<RedisBroker> => {
-  const broker = new RedisBroker({
-    target: { kind: 'sentinel', sentinels: sentinel.hostPorts, name: SENTINEL_MASTER },
-    waitReplicas,
-    mailboxEvents,
-    roomLogEvents: 64,
-    retentionMs: 120_000,
-    feedLimits: { maxQueuedEvents: 4096, maxQueuedBytes: 4 << 20 },
-    log: pino({ level }),
-  });
-  if (!(await broker.connected(10_000))) throw new Error('broker did not connect through sentinel');
-  return broker;
-};
+const brokerVia = (waitReplicas: number, mailboxEvents = MAILBOX_EVENTS): Promise<RedisBroker> =>
+  connectedBroker({ kind: 'sentinel', sentinels: sentinel.hostPorts, name: SENTINEL_MASTER }, { waitReplicas, mailboxEvents });
 
 brokerContract('redis through Sentinel (1 primary, 1 replica, 3 sentinels), REDIS_WAIT_REPLICAS=1', async () => {
   const broker = await brokerVia(1);
@@ -65,7 +54,7 @@ describe('REDIS_WAIT_REPLICAS', () => {
 describe('Sentinel failover under traffic (REDIS_WAIT_REPLICAS=1)', () => {
   it('kill -9 of the primary: the replica is promoted, the broker follows it; nothing acknowledged is lost, nothing duplicated or reordered', async () => {
     // A replacement replica comes back once the replica is promoted: WAIT 1 needs one to acknowledge.
-    const broker = await brokerVia(1, 4096, process.env.SB_TEST_LOG ?? 'silent');
+    const broker = await brokerVia(1, 4096);
     try {
       const before = sentinel.primaryPort();
       const report = await trafficThroughFailover(broker, 'failover', () => sentinel.failPrimary());

@@ -106,6 +106,21 @@ export class TestRedisCluster {
     }
   }
 
+  /** The port of the primary that serves `key`'s slot now. */
+  async primaryOf(key: string): Promise<number> {
+    const admin = this.admin();
+    const slot = Number(await admin.cluster('KEYSLOT', key).finally(() => admin.disconnect()));
+    const owner = (await this.primaries()).find(({ slots }) => slots.some(([from, to]) => slot >= from && slot <= to));
+    if (!owner) throw new Error(`no primary serves slot ${slot}`);
+    return owner.port;
+  }
+
+  /** Restarts every killed node (each rejoins from its node file, as its successor's replica) and waits until the cluster is healthy and in sync. */
+  async recover(): Promise<void> {
+    await Promise.all(this.nodes.filter((n) => !n.running).map((n) => n.restart()));
+    await this.untilHealthy();
+  }
+
   /** A plain connection to one running node (for CLUSTER commands; not slot-aware). */
   admin(): Redis {
     const node = this.nodes.find((n) => n.running);

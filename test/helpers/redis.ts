@@ -33,6 +33,11 @@ export class TestRedis {
     readonly extraArgs: string[],
   ) {}
 
+  /** The redis-server process's id while it runs (the benchmarks count its CPU). */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   /** True while the redis-server process lives. */
   get running(): boolean {
     return this.process !== null && this.process.exitCode === null && this.process.signalCode === null;

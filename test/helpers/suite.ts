@@ -57,3 +57,41 @@ export function sharedRedisSuite(count = 2, env: Record<string, string> | (() =>
     return gateways;
   };
 }
+
+export interface ChildGatewaySuite {
+  /** Gateway `i` of the suite (started in beforeAll). */
+  gw(i: number): ChildGateway;
+  /** A graphql-ws client on `gateway`, disposed after each test. */
+  open(gateway: ChildGateway, token: string): WsPeer;
+}
+
+/**
+ * Registers hooks that start `count` gateways as child processes with the environment `env()` gives
+ * once beforeAll runs (the Redis it names is started by an earlier hook), dispose each test's
+ * sockets after it, and kill the gateways after the describe block.
+ */
+export function childGatewaySuite(count: number, env: () => Record<string, string>): ChildGatewaySuite {
+  let gateways: ChildGateway[] = [];
+  const sockets: WsPeer[] = [];
+  beforeAll(async () => {
+    gateways = await Promise.all(Array.from({ length: count }, () => ChildGateway.start(env())));
+  }, 60_000);
+  afterEach(async () => {
+    await Promise.all(sockets.splice(0).map((s) => s.dispose()));
+  });
+  afterAll(async () => {
+    await Promise.all(gateways.map((g) => g.stop('SIGKILL')));
+  });
+  return {
+    gw: (i) => {
+      const gateway = gateways[i];
+      if (!gateway) throw new Error(`no gateway ${i}: use the suite inside a test`);
+      return gateway;
+    },
+    open: (gateway, token) => {
+      const peer = wsPeer(gateway.wsUrl, token);
+      sockets.push(peer);
+      return peer;
+    },
+  };
+}
