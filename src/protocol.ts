@@ -28,6 +28,12 @@ export const WEBHOOK_RETRY_BASE_MS = 250;
 export const WEBHOOK_TIMEOUT_MS = 5_000;
 /** Webhooks waiting per URL; past it new ones are dropped (and counted) rather than held without bound. */
 export const MAX_WEBHOOK_QUEUE_EVENTS = 1_000;
+/** With Redis: the webhook outbox stream keeps about this many entries (XADD MAXLEN ~); older ones are trimmed. */
+export const MAX_WEBHOOK_OUTBOX_EVENTS = 10_000;
+/** With Redis: outbox entries one instance works on at once; it reads more only as these finish. */
+export const MAX_WEBHOOK_IN_FLIGHT = 100;
+/** With Redis: an outbox entry its consumer has not touched for this long (it died) is taken over by a live instance. */
+export const WEBHOOK_CLAIM_IDLE_MS = 5_000;
 
 export const DEFAULT_GRACE_MS = 10_000;
 export const DEFAULT_MAILBOX_EVENTS = 256;

@@ -135,7 +135,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     tracing: config.tracing === null ? null : new SignalTracing(config.tracing, log.child({ component: 'tracing' })),
   };
   broker.onPeerMoved(({ room, peer }) => core.connections.end(peerKey(room, peer), CloseCode.Replaced, 'replaced by a newer connection'));
-  const webhooks = config.webhooks === null ? null : new Webhooks({ ...config.webhooks, metrics, log: log.child({ component: 'webhooks' }) });
+  const webhooks = config.webhooks === null ? null : new Webhooks({ ...config.webhooks, metrics, log: log.child({ component: 'webhooks' }), redis: rateLimitStore ?? null });
   if (webhooks) broker.onRoomEvent((event) => webhooks.send(event));
 
   const yogaLog = log.child({ component: 'yoga' });

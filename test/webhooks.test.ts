@@ -80,7 +80,7 @@ describe('webhooks from two instances sharing Redis', () => {
     await receiver.close();
   });
 
-  it('sends each event once, by id, from the instance that made the change', async () => {
+  it('sends each event once, by id, whichever instance made the change', async () => {
     const [one, two] = twoInstances(instances);
     const room = 'hooks-redis';
     await subscribedPeer(one, room, 'alice', sockets);
@@ -88,9 +88,11 @@ describe('webhooks from two instances sharing Redis', () => {
     await bob.socket.request(LEAVE_ROOM);
     expect((await http(two.httpUrl, END_ROOM, { room }, { headers: { 'x-api-key': API_KEY } })).data).toEqual({ endRoom: 1 });
     const hooks = await receiver.nextOf(room, 5);
-    expect(summary(hooks)).toEqual(['peer.joined alice -', 'peer.joined bob -', 'peer.left bob left', 'peer.left alice removed', 'room.ended - -']);
+    // Any instance may send any change's events (the Redis outbox): changes are not ordered across them, one change's events are.
+    expect(summary(hooks).sort()).toEqual(['peer.joined alice -', 'peer.joined bob -', 'peer.left alice removed', 'peer.left bob left', 'room.ended - -']);
+    expect(summary(hooks).indexOf('room.ended - -')).toBe(summary(hooks).indexOf('peer.left alice removed') + 1);
     expectWellFormed(hooks, room);
-    // Each instance's webhooks go out in order: once a later one of each has arrived, no repeat is still on its way.
+    // Later events of both instances have arrived: no repeat of the first ones is still on its way.
     await subscribedPeer(one, 'hooks-after-1', 'x', sockets);
     await subscribedPeer(two, 'hooks-after-2', 'y', sockets);
     await receiver.nextOf('hooks-after-1', 1);

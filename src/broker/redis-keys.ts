@@ -10,6 +10,13 @@ export const INSTANCES_KEY = `${INSTANCE_PREFIX}all`;
 /** Set once per Redis dataset; gone or different means the data was lost (FLUSHALL, empty restart). */
 export const MARKER_KEY = `${INSTANCE_PREFIX}marker`;
 
+/**
+ * The webhook outbox: one stream for every instance's room events, read through the consumer group
+ * {@link WEBHOOK_GROUP}. Its own `{webhooks}` hash tag: one Cluster slot, apart from the rooms'.
+ */
+export const WEBHOOK_OUTBOX_KEY = `${KEY_PREFIX}{webhooks}:outbox`;
+export const WEBHOOK_GROUP = 'webhooks';
+
 export const keys = {
   roster: (room: string) => `${KEY_PREFIX}{${room}}:roster`,
   log: (room: string) => `${KEY_PREFIX}{${room}}:log`,

@@ -15,6 +15,8 @@ interface Pending {
   id: string;
   body: string;
   attempts: number;
+  /** Called once it is delivered or given up (not when it is dropped or drained). */
+  done: () => void;
 }
 
 /**
@@ -32,14 +34,14 @@ export class WebhookQueue {
 
   constructor(private readonly options: WebhookQueueOptions) {}
 
-  push(id: string, body: string): void {
+  push(id: string, body: string, done: () => void = () => undefined): void {
     if (this.closed) return;
     if (this.pending.length >= MAX_WEBHOOK_QUEUE_EVENTS) {
       this.options.onOutcome('dropped');
       this.options.log.warn({ webhook: id, url: this.options.url }, 'webhook queue full: event dropped');
       return;
     }
-    this.pending.push({ id, body, attempts: 0 });
+    this.pending.push({ id, body, attempts: 0, done });
     if (!this.running) void this.run();
   }
 
@@ -63,6 +65,7 @@ export class WebhookQueue {
         this.pending.shift();
         this.options.onOutcome(ok ? 'delivered' : 'failed');
         if (!ok) this.options.log.warn({ webhook: next.id, url: this.options.url, attempts: next.attempts }, 'webhook given up');
+        next.done();
         continue;
       }
       this.options.onOutcome('retried');

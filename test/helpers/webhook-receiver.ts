@@ -17,10 +17,14 @@ export interface ReceivedWebhook {
 
 /**
  * A backend's webhook endpoint on a loopback port. It answers 500 to the first `failFirst` attempts
- * of each event id (a receiver that is briefly down), then 204; `delivered` gets each accepted one.
+ * of each event id (a receiver that is briefly down), and to every attempt while `down`, then 204;
+ * `delivered` gets each accepted one, `refused` each refused attempt.
  */
 export class WebhookReceiver {
   readonly delivered = new Inbox<ReceivedWebhook>('webhooks');
+  readonly refused = new Inbox<ReceivedWebhook>('refused webhooks');
+  /** While true every attempt is refused (500). */
+  down = false;
   /** Attempts per event id, the refused ones included. */
   readonly attempts = new Map<string, number>();
 
@@ -66,8 +70,12 @@ export class WebhookReceiver {
     const hook = JSON.parse(body) as Omit<ReceivedWebhook, 'signed'>;
     const attempt = (this.attempts.get(hook.id) ?? 0) + 1;
     this.attempts.set(hook.id, attempt);
-    if (attempt <= this.failFirst) return 500;
-    this.delivered.push({ ...hook, signed: given.length === expected.length && timingSafeEqual(given, expected) });
+    const received = { ...hook, signed: given.length === expected.length && timingSafeEqual(given, expected) };
+    if (this.down || attempt <= this.failFirst) {
+      this.refused.push(received);
+      return 500;
+    }
+    this.delivered.push(received);
     return 204;
   }
 }
