@@ -1,13 +1,10 @@
-import type { RedisBroker } from '../src/broker/redis';
 import Redis from 'ioredis';
+import type { RedisBroker } from '../src/broker/redis';
 import { brokerContract } from './broker.contract';
 import { roomControlContract } from './broker-rooms.contract';
-import { untilStatus } from './helpers/child-gateway';
-import { HEAL_WITHIN_MS, trafficThroughFailover } from './helpers/failover-traffic';
+import { sdkSignalsThroughFailover, trafficThroughFailover } from './helpers/failover-traffic';
 import { connectedBroker } from './helpers/redis-broker';
 import { TestRedisCluster } from './helpers/redis-cluster';
-import { HOST_CANDIDATE } from './helpers/sdp';
-import { nextEvent, sdkClient } from './helpers/sdk';
 import { childGatewaySuite } from './helpers/suite';
 import { scaleOutCases } from './scale-out.contract';
 
@@ -66,28 +63,12 @@ describe('three gateway instances on the Redis Cluster', () => {
 
   it('kill -9 of the primary serving a room: SDK clients on two instances deliver every signal once, end connected, the instances ready', async () => {
     const room = 'sdk-failover';
-    const alice = await sdkClient(gw(0).httpUrl, room, 'alice');
-    const bob = await sdkClient(gw(1).httpUrl, room, 'bob');
+    const owner = await cluster.primaryOf(`sb:{${room}}:roster`);
     try {
-      const received: string[] = [];
-      bob.on('ice-candidate', (signal) => received.push(signal.candidate.sdpMid ?? ''));
-      const owner = await cluster.primaryOf(`sb:{${room}}:roster`);
-      let killed: Promise<void> = Promise.resolve();
-      const delivered: string[] = [];
-      for (let i = 0; i < SDK_SENDS; i++) {
-        if (i === SDK_SENDS / 4) killed = cluster.node(owner).kill();
-        // The SDK retries UNAVAILABLE with the same idempotency key until the shard is served again.
-        await alice.sendIceCandidate('bob', { candidate: HOST_CANDIDATE, sdpMid: `m${i}`, sdpMLineIndex: 0 });
-        delivered.push(`m${i}`);
-      }
-      await killed;
-      const last = `m${SDK_SENDS - 1}`;
-      if (!received.includes(last)) await nextEvent(bob, 'ice-candidate', (signal) => signal.candidate.sdpMid === last);
-      expect(received).toEqual(delivered);
-      expect([alice.state, bob.state]).toEqual(['connected', 'connected']);
-      for (const i of [0, 1, 2]) await untilStatus(`${gw(i).url}/readyz`, 200, HEAL_WITHIN_MS);
+      const outcome = await sdkSignalsThroughFailover([gw(0), gw(1), gw(2)], room, SDK_SENDS, () => cluster.node(owner).kill());
+      expect(outcome.received).toEqual(outcome.delivered);
+      expect(outcome.states).toEqual(['connected', 'connected']);
     } finally {
-      await Promise.all([alice.close(), bob.close()]);
       // The killed primary comes back as its successor's replica: the next test fails a shard over again.
       await cluster.recover();
     }

@@ -3,12 +3,9 @@ import type { RedisBroker } from '../src/broker/redis';
 import type { PeerSession } from '../src/events';
 import { SignalKind } from '../src/protocol';
 import { brokerContract } from './broker.contract';
-import { untilStatus } from './helpers/child-gateway';
-import { HEAL_WITHIN_MS, trafficThroughFailover } from './helpers/failover-traffic';
+import { sdkSignalsThroughFailover, trafficThroughFailover } from './helpers/failover-traffic';
 import { connectedBroker } from './helpers/redis-broker';
 import { SENTINEL_MASTER, TestRedisSentinel } from './helpers/redis-sentinel';
-import { HOST_CANDIDATE } from './helpers/sdp';
-import { nextEvent, sdkClient } from './helpers/sdk';
 import { childGatewaySuite } from './helpers/suite';
 
 const MAILBOX_EVENTS = 16;
@@ -81,28 +78,8 @@ describe('two gateway instances through Sentinel (REDIS_WAIT_REPLICAS=1)', () =>
   it('kill -9 of the primary: SDK clients on both instances deliver every signal once and in order, end connected, the instances ready', async () => {
     // The previous failover's replacement replica must be in sync before this one can be elected.
     await sentinel.untilWatching();
-    const room = 'sdk-sentinel-failover';
-    const alice = await sdkClient(gw(0).httpUrl, room, 'alice');
-    const bob = await sdkClient(gw(1).httpUrl, room, 'bob');
-    try {
-      const received: string[] = [];
-      bob.on('ice-candidate', (signal) => received.push(signal.candidate.sdpMid ?? ''));
-      let failedOver: Promise<void> = Promise.resolve();
-      const delivered: string[] = [];
-      for (let i = 0; i < SDK_SENDS; i++) {
-        if (i === SDK_SENDS / 4) failedOver = sentinel.failPrimary();
-        // UNAVAILABLE while the Sentinels elect: the SDK retries with the same idempotency key.
-        await alice.sendIceCandidate('bob', { candidate: HOST_CANDIDATE, sdpMid: `m${i}`, sdpMLineIndex: 0 });
-        delivered.push(`m${i}`);
-      }
-      await failedOver;
-      const last = `m${SDK_SENDS - 1}`;
-      if (!received.includes(last)) await nextEvent(bob, 'ice-candidate', (signal) => signal.candidate.sdpMid === last);
-      expect(received).toEqual(delivered);
-      expect([alice.state, bob.state]).toEqual(['connected', 'connected']);
-      for (const i of [0, 1]) await untilStatus(`${gw(i).url}/readyz`, 200, HEAL_WITHIN_MS);
-    } finally {
-      await Promise.all([alice.close(), bob.close()]);
-    }
+    const outcome = await sdkSignalsThroughFailover([gw(0), gw(1)], 'sdk-sentinel-failover', SDK_SENDS, () => sentinel.failPrimary());
+    expect(outcome.received).toEqual(outcome.delivered);
+    expect(outcome.states).toEqual(['connected', 'connected']);
   }, 90_000);
 });

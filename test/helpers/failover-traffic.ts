@@ -2,6 +2,9 @@ import { BrokerUnavailableError, type Broker, type SendOptions } from '../../src
 import type { Feed } from '../../src/broker/feed';
 import type { DirectSignal, PeerSession, SignalEvent } from '../../src/events';
 import { SignalKind } from '../../src/protocol';
+import { untilStatus } from './child-gateway';
+import { HOST_CANDIDATE } from './sdp';
+import { nextEvent, sdkClient } from './sdk';
 
 /** A failed-over Redis must serve writes again within this (the issue's bound for healing). */
 export const HEAL_WITHIN_MS = 10_000;
@@ -128,4 +131,41 @@ export async function trafficThroughFailover(broker: Broker, room: string, fail:
     reopened,
     notResumed,
   };
+}
+
+/**
+ * Two SDK clients on two gateway instances, `sends` ICE candidates from alice to bob with `fail`
+ * started a quarter of the way in (the SDK retries UNAVAILABLE with the same idempotency key).
+ * Resolves with what was acknowledged and what bob received, in order, and both clients' final states,
+ * once every instance is ready again.
+ */
+export async function sdkSignalsThroughFailover(
+  gateways: Array<{ httpUrl: string; url: string }>,
+  room: string,
+  sends: number,
+  fail: () => Promise<void>,
+): Promise<{ delivered: string[]; received: string[]; states: string[] }> {
+  const [first, second] = gateways;
+  if (!first || !second) throw new Error('two gateways needed');
+  const alice = await sdkClient(first.httpUrl, room, 'alice');
+  const bob = await sdkClient(second.httpUrl, room, 'bob');
+  try {
+    const received: string[] = [];
+    bob.on('ice-candidate', (signal) => received.push(signal.candidate.sdpMid ?? ''));
+    let failed: Promise<void> = Promise.resolve();
+    const delivered: string[] = [];
+    for (let i = 0; i < sends; i++) {
+      if (i === Math.floor(sends / 4)) failed = fail();
+      await alice.sendIceCandidate('bob', { candidate: HOST_CANDIDATE, sdpMid: `m${i}`, sdpMLineIndex: 0 });
+      delivered.push(`m${i}`);
+    }
+    await failed;
+    const last = `m${sends - 1}`;
+    if (!received.includes(last)) await nextEvent(bob, 'ice-candidate', (signal) => signal.candidate.sdpMid === last);
+    const states = [alice.state, bob.state];
+    for (const gateway of gateways) await untilStatus(`${gateway.url}/readyz`, 200, HEAL_WITHIN_MS);
+    return { delivered, received, states };
+  } finally {
+    await Promise.all([alice.close(), bob.close()]);
+  }
 }
