@@ -136,7 +136,7 @@ describe('joinRoom with a token from a backend, after a gateway restart with a n
     const cy = await joinRoom({ url: first.httpUrl, token: await backend('cy'), webSocketImpl: WebSocket, createPeerConnection: weriftConnection });
     rooms.push(ada, bob, cy);
     await peersIn(ada, 2);
-    const lost = Promise.all([ada, bob, cy].map((room) => nextEvent(room, 'state', ({ state }) => state === 'reconnecting')));
+    const lost = Promise.all([ada, bob, cy].map((room) => roomState(room, 'reconnecting')));
 
     await first.close();
     await lost;
