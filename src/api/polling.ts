@@ -51,7 +51,8 @@ async function poll(ctx: GatewayContext, after: string | null, waitMs: number, p
       const cut = (): void => void feed.return();
       hold.signal.addEventListener('abort', cut, { once: true });
       try {
-        const first = await feed.next();
+        // The feed can end before its Welcome too (removed, superseded): the same codes as under the wait.
+        const first = await brokered(feed.next());
         if (first.done) return { events: [], cursor: after ?? '' };
         const welcome = first.value;
         const events: SignalEvent[] = [];
