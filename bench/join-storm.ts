@@ -7,7 +7,7 @@
  * and its slowest (SLOWLOG).
  */
 import Redis from 'ioredis';
-import { cpuSeconds, Generator, rssBytes, type Running } from './processes';
+import { commandStats, cpuSeconds, Generator, rssBytes, type Running } from './processes';
 import type { StormCommand, StormFinish, StormReport } from './storm-generator';
 
 export type PresenceMode = 'EACH' | 'BATCHED';
@@ -58,15 +58,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-function parseCommandStats(info: string): Record<string, { calls: number; usec: number }> {
-  const stats: Record<string, { calls: number; usec: number }> = {};
-  for (const line of info.split('\n')) {
-    const match = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line.trim());
-    if (match?.[1]) stats[match[1]] = { calls: Number(match[2]), usec: Number(match[3]) };
-  }
-  return stats;
-}
-
 /** Runs one storm of `peers` in a fresh room. */
 async function storm(kind: string, running: Running, generators: Array<Generator<StormCommand>>, peers: number, presence: PresenceMode, timeoutMs: number): Promise<StormResult> {
   const room = `storm-${kind}-${presence}-${peers}-${Date.now().toString(36)}`;
@@ -100,7 +91,7 @@ async function storm(kind: string, running: Running, generators: Array<Generator
   clearInterval(sampler);
   const gatewayCpuS = running.pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - (cpuBefore[i] ?? 0), 0);
   const finished = await Promise.all(generators.map((g) => g.ask<StormFinish>({ cmd: 'finish' })));
-  const commands = redis ? parseCommandStats(await redis.info('commandstats')) : {};
+  const commands = redis ? Object.fromEntries(commandStats(await redis.info('commandstats'))) : {};
   const slowlog = redis ? ((await redis.slowlog('GET', 5)) as Array<[number, number, number, string[]]>) : [];
   await redis?.quit();
   const completeMs = reports.flatMap((r) => r.completeMs).sort((a, b) => a - b);

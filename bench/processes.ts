@@ -91,3 +91,12 @@ export class Generator<C extends { cmd: string }> {
     return stopProcess(this.child);
   }
 }
+
+/** Calls and µs per command name from `INFO commandstats` (a script's own calls included). */
+export function commandStats(info: string): Map<string, { calls: number; usec: number }> {
+  const stats = new Map<string, { calls: number; usec: number }>();
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+    stats.set(match[1] ?? '', { calls: Number(match[2]), usec: Number(match[3]) });
+  }
+  return stats;
+}

@@ -12,6 +12,7 @@ import { createSession, wsPeer, type WsPeer } from '../test/helpers/clients';
 import { TestRedis } from '../test/helpers/redis';
 import { TestRedisCluster } from '../test/helpers/redis-cluster';
 import { HOST_CANDIDATE } from '../test/helpers/sdp';
+import { commandStats } from './processes';
 
 const CLUSTER = process.argv.includes('--cluster');
 const PAIRS = 25;
@@ -35,12 +36,11 @@ async function counts(nodes: Redis[]): Promise<Counts> {
   const total: Counts = { calls: 0, scripts: 0, bytesIn: 0, bytesOut: 0, cpuUs: 0, byCommand: new Map() };
   for (const node of nodes) {
     const stats = await node.info('commandstats');
-    for (const match of stats.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) {
-      const [, name = '', calls = '0'] = match;
+    for (const [name, { calls }] of commandStats(stats)) {
       if (name === 'info' || name === 'config|resetstat') continue;
-      total.calls += Number(calls);
-      if (name === 'evalsha' || name === 'eval') total.scripts += Number(calls);
-      total.byCommand.set(name, (total.byCommand.get(name) ?? 0) + Number(calls));
+      total.calls += calls;
+      if (name === 'evalsha' || name === 'eval') total.scripts += calls;
+      total.byCommand.set(name, (total.byCommand.get(name) ?? 0) + calls);
     }
     const net = await node.info('stats');
     total.bytesIn += Number(/total_net_input_bytes:(\d+)/.exec(net)?.[1] ?? 0);

@@ -15,7 +15,7 @@ import { TestRedisCluster } from '../test/helpers/redis-cluster';
 import type { ServerKind, Target } from './endpoints';
 import type { Command, LoadReport } from './generator';
 import { joinStormPhase, type PresenceMode, type StormPlan } from './join-storm';
-import { cpuSeconds, Generator as Forked, rssBytes, type Running, START_TIMEOUT_MS, stopProcess, track, writeSyscalls } from './processes';
+import { commandStats, cpuSeconds, Generator as Forked, rssBytes, type Running, START_TIMEOUT_MS, stopProcess, track, writeSyscalls } from './processes';
 import { renderMarkdown, renderSvg, type Results, type ServerResult } from './report';
 
 const ROOT = join(__dirname, '..');
@@ -95,9 +95,7 @@ async function startSwitchboard(env: Record<string, string>): Promise<{ child: C
 /** Commands Redis has run so far, by name (`INFO commandstats`; a script's own calls count too). */
 async function redisCommandCalls(port: number): Promise<Map<string, number>> {
   const { stdout } = await runFile('redis-cli', ['-p', String(port), 'INFO', 'commandstats']);
-  const calls = new Map<string, number>();
-  for (const match of stdout.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(match[1] ?? '', Number(match[2]));
-  return calls;
+  return new Map([...commandStats(stdout)].map(([name, { calls }]) => [name, calls]));
 }
 
 /** CPU seconds and commands run so far, summed over the Redis servers (a Cluster's replicas included). */
