@@ -24,22 +24,9 @@ async function start(args: readonly string[]): Promise<void> {
     log.warn('SIGNALING_SECRET is not set: using a random secret for this process only; tokens die with it. Set it for anything but development.');
   }
   const gateway = await createGateway(config, { log });
-  const wsUrl = gateway.url.replace(/^http/, 'ws');
-  log.info(
-    { url: gateway.url, graphql: `${gateway.url}${GRAPHQL_PATH}`, websocket: `${wsUrl}${GRAPHQL_PATH}`, graphiql: config.introspection, guestSessions: config.guestSessions, demoPage: config.demoPage },
-    'switchboard listening',
-  );
-  // stdout carries pino's JSON only; the banner is for a person at a terminal, or a developer.
-  if (!config.production || process.stderr.isTTY) {
-    const lines = [
-      ['GraphQL', `${gateway.url}${GRAPHQL_PATH}${config.introspection ? ' (GraphiQL in a browser)' : ''}`],
-      ['WebSocket', `${wsUrl}${GRAPHQL_PATH}`],
-      ['Socket.IO', `${gateway.url}${SOCKET_IO_PATH} (WebSocket transport)`],
-      ...(config.peerjs ? [['PeerJS', `${gateway.url}${config.peerjs.path} (key = room)`]] : []),
-      ...(config.demoPage ? [['Demo', `${gateway.url}/`]] : []),
-    ];
-    process.stderr.write(`\n  Switchboard ready\n${lines.map(([label, value]) => `  ${label?.padEnd(10)} ${value}\n`).join('')}\n`);
-  }
+  // Handlers first: a SIGTERM sent as soon as the process says it listens (a supervisor, a test) stops it
+  // gracefully instead of meeting Node's default action. The banner comes before the 'listening' line,
+  // so whoever waits for that line has all of the start-up output.
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -63,6 +50,22 @@ async function start(args: readonly string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  const wsUrl = gateway.url.replace(/^http/, 'ws');
+  // stdout carries pino's JSON only; the banner is for a person at a terminal, or a developer.
+  if (!config.production || process.stderr.isTTY) {
+    const lines = [
+      ['GraphQL', `${gateway.url}${GRAPHQL_PATH}${config.introspection ? ' (GraphiQL in a browser)' : ''}`],
+      ['WebSocket', `${wsUrl}${GRAPHQL_PATH}`],
+      ['Socket.IO', `${gateway.url}${SOCKET_IO_PATH} (WebSocket transport)`],
+      ...(config.peerjs ? [['PeerJS', `${gateway.url}${config.peerjs.path} (key = room)`]] : []),
+      ...(config.demoPage ? [['Demo', `${gateway.url}/`]] : []),
+    ];
+    process.stderr.write(`\n  Switchboard ready\n${lines.map(([label, value]) => `  ${label?.padEnd(10)} ${value}\n`).join('')}\n`);
+  }
+  log.info(
+    { url: gateway.url, graphql: `${gateway.url}${GRAPHQL_PATH}`, websocket: `${wsUrl}${GRAPHQL_PATH}`, graphiql: config.introspection, guestSessions: config.guestSessions, demoPage: config.demoPage },
+    'switchboard listening',
+  );
 }
 
 /** Starts the gateway from the environment; a bad setting or a failed start prints one line and exits 1. */
