@@ -7,7 +7,7 @@
  * and its slowest (SLOWLOG).
  */
 import Redis from 'ioredis';
-import { commandStats, cpuSeconds, Generator, rssBytes, type Running } from './processes';
+import { commandStats, cpuSeconds, Generator, rssBytes, type Running, writeSyscalls } from './processes';
 import type { StormCommand, StormFinish, StormReport } from './storm-generator';
 
 export type PresenceMode = 'EACH' | 'BATCHED';
@@ -22,6 +22,8 @@ export interface StormResult {
   medianKnownMs: number | null;
   /** Peers welcomed by the end (the rest were still connecting). */
   welcomed: number;
+  /** ms from the start to the last Welcome (the last join), over all generators. */
+  lastWelcomeMs: number | null;
   failedToConnect: number;
   firstError: string | null;
   /** Sockets the gateway closed during the storm, by close code (4102: slow consumer). */
@@ -30,6 +32,8 @@ export interface StormResult {
   presenceEntries: number;
   duplicates: number;
   gatewayCpuS: number;
+  /** Write syscalls of the gateway processes over the storm (`syscw`): one per socket per batch of frames. */
+  gatewayWrites: number;
   generatorCpuS: number;
   peakRssBytes: number;
   /** One-way latency of candidates relayed between two peers of the room during the storm. */
@@ -68,6 +72,7 @@ async function storm(kind: string, running: Running, generators: Array<Generator
   await redis?.slowlog('RESET');
   const goAt = Date.now() + START_MARGIN_MS;
   const cpuBefore = running.pids.map(cpuSeconds);
+  const writesBefore = running.pids.map(writeSyscalls);
   let peakRssBytes = 0;
   const sampler = setInterval(() => {
     peakRssBytes = Math.max(peakRssBytes, ...running.pids.map(rssBytes));
@@ -90,6 +95,7 @@ async function storm(kind: string, running: Running, generators: Array<Generator
   );
   clearInterval(sampler);
   const gatewayCpuS = running.pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - (cpuBefore[i] ?? 0), 0);
+  const gatewayWrites = running.pids.reduce((sum, pid, i) => sum + writeSyscalls(pid) - (writesBefore[i] ?? 0), 0);
   const finished = await Promise.all(generators.map((g) => g.ask<StormFinish>({ cmd: 'finish' })));
   const commands = redis ? Object.fromEntries(commandStats(await redis.info('commandstats'))) : {};
   const slowlog = redis ? ((await redis.slowlog('GET', 5)) as Array<[number, number, number, string[]]>) : [];
@@ -104,6 +110,7 @@ async function storm(kind: string, running: Running, generators: Array<Generator
     completed: completeMs.length,
     medianKnownMs: completeMs.length > 0 ? percentile(completeMs, 50) : null,
     welcomed: sum((r) => r.welcomed),
+    lastWelcomeMs: reports.reduce<number | null>((last, r) => (r.lastWelcomeMs === null ? last : Math.max(last ?? 0, r.lastWelcomeMs)), null),
     failedToConnect: sum((r) => r.failedToConnect),
     firstError: reports.find((r) => r.firstError !== null)?.firstError ?? null,
     closes: reports.reduce<Record<string, number>>((all, r) => {
@@ -114,6 +121,7 @@ async function storm(kind: string, running: Running, generators: Array<Generator
     presenceEntries: sum((r) => r.presenceEntries),
     duplicates: sum((r) => r.duplicates),
     gatewayCpuS,
+    gatewayWrites,
     generatorCpuS: finished.reduce((total, f) => total + f.cpuS, 0),
     peakRssBytes,
     probe: { p50: percentile(probe, 50), p99: percentile(probe, 99), samples: probe.length },
@@ -130,10 +138,11 @@ async function storm(kind: string, running: Running, generators: Array<Generator
 
 export function describeStorm(kind: string, r: StormResult): string {
   const known = r.allKnownMs === null ? `${r.completed}/${r.peers} complete (median ${r.medianKnownMs ?? '-'} ms, ${r.welcomed} welcomed)` : `all know all in ${(r.allKnownMs / 1000).toFixed(2)} s`;
+  const joined = r.lastWelcomeMs === null ? '' : ` (last Welcome at ${(r.lastWelcomeMs / 1000).toFixed(2)} s)`;
   const redis = r.redis ? `, redis ${Object.entries(r.redis.commands).map(([c, s]) => `${c} ${s.calls}× ${(s.usec / 1e6).toFixed(2)} s`).join(', ')}` : '';
   return (
-    `${kind} join-storm ${r.presence} ${r.peers}: ${known}; ${r.presenceFrames} presence frames (${r.presenceEntries} entries, ${r.duplicates} duplicates, ${r.failedToConnect} failed${r.firstError ? `: ${r.firstError}` : ''}, closed ${JSON.stringify(r.closes)}), ` +
-    `gateway ${r.gatewayCpuS.toFixed(1)} CPU-s, generators ${r.generatorCpuS.toFixed(1)} CPU-s, peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MB, ` +
+    `${kind} join-storm ${r.presence} ${r.peers}: ${known}${joined}; ${r.presenceFrames} presence frames (${r.presenceEntries} entries, ${r.duplicates} duplicates, ${r.failedToConnect} failed${r.firstError ? `: ${r.firstError}` : ''}, closed ${JSON.stringify(r.closes)}), ` +
+    `gateway ${r.gatewayCpuS.toFixed(1)} CPU-s (${((r.gatewayCpuS * 1e6) / Math.max(1, r.presenceEntries)).toFixed(1)} µs per delivered entry, ${r.gatewayWrites} write syscalls), generators ${r.generatorCpuS.toFixed(1)} CPU-s, peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MB, ` +
     `direct signal p50 ${r.probe.p50.toFixed(1)} ms p99 ${r.probe.p99.toFixed(1)} ms (${r.probe.samples})${redis}`
   );
 }

@@ -31,6 +31,8 @@ export interface StormReport {
   completeMs: number[];
   /** Peers whose Welcome had arrived when the report was made (the others were still connecting). */
   welcomed: number;
+  /** ms from `goAt` to the last Welcome: when the joins, not their delivery, end. */
+  lastWelcomeMs: number | null;
   incomplete: number;
   failedToConnect: number;
   /** Presence frames (PeerConnected, PeerDisconnected or PresenceBatch) and the joins/leaves in them. */
@@ -60,7 +62,7 @@ let cpuAtGo = process.cpuUsage();
 const sleepUntil = (epochMs: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, epochMs - Date.now())));
 
 async function storm(command: Extract<StormCommand, { cmd: 'storm' }>): Promise<StormReport> {
-  const report: StormReport = { completeMs: [], welcomed: 0, incomplete: 0, failedToConnect: 0, presenceFrames: 0, presenceEntries: 0, duplicates: 0, firstError: null, closes: {} };
+  const report: StormReport = { completeMs: [], welcomed: 0, lastWelcomeMs: null, incomplete: 0, failedToConnect: 0, presenceFrames: 0, presenceEntries: 0, duplicates: 0, firstError: null, closes: {} };
   const want = command.total - 1;
   let pending = command.ids.length;
   let allKnown: () => void = () => undefined;
@@ -75,7 +77,10 @@ async function storm(command: Extract<StormCommand, { cmd: 'storm' }>): Promise<
       known.add(id);
     };
     return (signal) => {
-      if (signal.__typename === 'Welcome') for (const peer of signal.peers ?? []) add(peer.id);
+      if (signal.__typename === 'Welcome') {
+        report.lastWelcomeMs = Date.now() - command.goAt;
+        for (const peer of signal.peers ?? []) add(peer.id);
+      }
       else if (signal.__typename === 'PeerConnected' && signal.peer) {
         report.presenceFrames += 1;
         report.presenceEntries += 1;

@@ -139,3 +139,8 @@ export const MAX_PEERJS_ENVELOPE_BYTES = 16 * 1024;
 export const MAX_PEERJS_HELD_SIGNALS = 64;
 /** Messages a PeerJS socket may send before its session is set up; more close it (4129). */
 export const MAX_PEERJS_EARLY_MESSAGES = 16;
+/**
+ * Longest a `presence: EACH` subscriber's PeerConnected/PeerDisconnected events wait, so that the
+ * events of a join storm leave a socket in one write instead of one write each (see presence-window.ts).
+ */
+export const PRESENCE_EACH_WINDOW_MS = 10;

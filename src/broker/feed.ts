@@ -35,8 +35,8 @@ export interface FeedLimits {
  * {@link SlowConsumerError} instead of growing without bound. Transports pull one event at a time and
  * wait for each write to complete, so this queue is where a slow reader's backlog accumulates.
  *
- * Presence events wait for the end of their window (see presence-window.ts): one turn of the event
- * loop for `EACH`, up to {@link PRESENCE_BATCH_WINDOW_MS} for `BATCHED`, where they leave as
+ * Presence events wait for the end of their window (see presence-window.ts): up to
+ * {@link PRESENCE_EACH_WINDOW_MS} for `EACH`, up to {@link PRESENCE_BATCH_WINDOW_MS} for `BATCHED`, where they leave as
  * PresenceBatch events. Any other event hands the waiting ones on first, so order is kept and a
  * direct signal never waits.
  */
