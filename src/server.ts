@@ -206,7 +206,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       : createHttpServer(deadlines, handle);
 
   const upgrades = gateUpgrades(server, core);
-  const ws = attachWebSocket(upgrades, core, yoga, GRAPHQL_PATH);
+  // Presence rendered once per selection only while every envelop plugin is the gateway's own (ws-hooks.ts).
+  const ws = attachWebSocket(upgrades, core, yoga, GRAPHQL_PATH, { sharePresence: (options.plugins ?? []).length === 0 });
   const sideTransports: SideTransport[] = attachSideTransports(upgrades, core);
 
   await new Promise<void>((resolve, reject) => {

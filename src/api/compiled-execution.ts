@@ -13,6 +13,8 @@ import type { Plugin } from 'graphql-yoga';
 /** How one operation of a document runs when graphql-jit can run it. */
 interface Compiled {
   execute(args: ExecutionArgs): ReturnType<CompiledQuery['query']>;
+  /** The operation's selection on a given root value: for a subscription, one event's result. */
+  event: CompiledQuery['query'];
   subscribe: ((args: ExecutionArgs) => ReturnType<NonNullable<CompiledQuery['subscribe']>>) | null;
 }
 
@@ -32,22 +34,6 @@ type ByOperation = Map<string, Compiled | null>;
  *   the field's name while it stored it under the alias (`resolveInfos[...] is not a function`).
  */
 export function useCompiledExecution(): Plugin {
-  const bySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, ByOperation>>();
-
-  const compiled = (args: ExecutionArgs): Compiled | null => {
-    let byDocument = bySchema.get(args.schema);
-    if (!byDocument) bySchema.set(args.schema, (byDocument = new WeakMap()));
-    let operations = byDocument.get(args.document);
-    if (!operations) byDocument.set(args.document, (operations = new Map()));
-    const key = args.operationName ?? '';
-    let entry = operations.get(key);
-    if (entry === undefined) {
-      entry = compile(args);
-      operations.set(key, entry);
-    }
-    return entry;
-  };
-
   return {
     onExecute({ args, setExecuteFn }) {
       const entry = compiled(args);
@@ -60,7 +46,34 @@ export function useCompiledExecution(): Plugin {
   };
 }
 
-function compile({ schema, document, operationName }: ExecutionArgs): Compiled | null {
+/** One cache for every gateway of the process: a compilation depends only on the schema and the document. */
+const bySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, ByOperation>>();
+
+function compiled(args: Pick<ExecutionArgs, 'schema' | 'document' | 'operationName'>): Compiled | null {
+  let byDocument = bySchema.get(args.schema);
+  if (!byDocument) bySchema.set(args.schema, (byDocument = new WeakMap()));
+  let operations = byDocument.get(args.document);
+  if (!operations) byDocument.set(args.document, (operations = new Map()));
+  const key = args.operationName ?? '';
+  let entry = operations.get(key);
+  if (entry === undefined) {
+    entry = compile(args);
+    operations.set(key, entry);
+  }
+  return entry;
+}
+
+/**
+ * The compiled selection of a subscription, run on one event (what graphql-jit's subscribe runs for
+ * each event of the stream), or null where graphql-js runs the operation. For work shared by the
+ * subscribers of one selection (transport/shared-presence.ts); the same compilation as the plugin's.
+ */
+export function compiledEventSelection(args: Pick<ExecutionArgs, 'schema' | 'document' | 'operationName'>): CompiledQuery['query'] | null {
+  const entry = compiled(args);
+  return entry?.subscribe ? entry.event : null;
+}
+
+function compile({ schema, document, operationName }: Pick<ExecutionArgs, 'schema' | 'document' | 'operationName'>): Compiled | null {
   const operation = getOperationAST(document, operationName);
   if (!operation) return null;
   if (operation.operation === 'subscription' && aliasesRootField(document, operation.selectionSet)) return null;
@@ -68,6 +81,7 @@ function compile({ schema, document, operationName }: ExecutionArgs): Compiled |
   if (!isCompiledQuery(result)) return null;
   const { query, subscribe } = result;
   return {
+    event: query,
     execute: (args) => query(args.rootValue, args.contextValue, args.variableValues),
     subscribe: subscribe ? (args) => subscribe(args.rootValue, args.contextValue, args.variableValues) : null,
   };

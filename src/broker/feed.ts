@@ -46,6 +46,8 @@ export class Feed implements AsyncIterableIterator<SignalEvent>, Windowed {
   private liveQueued = 0;
   private queuedBytes = 0;
   private waiter: Waiter | null = null;
+  /** A reader that looks at the next event before taking it (see {@link ready}). */
+  private looker: (() => void) | null = null;
   private failure: unknown = null;
   private closed = false;
   /** The error the feed failed with, if it did; kept for the transport to pick its close code. */
@@ -118,6 +120,7 @@ export class Feed implements AsyncIterableIterator<SignalEvent>, Windowed {
   private enqueueReplayed(event: SignalEvent): void {
     if (this.handOver(event)) return;
     this.queue.push({ event, live: false });
+    this.wakeLooker();
   }
 
   private enqueueLive(event: SignalEvent): void {
@@ -130,6 +133,7 @@ export class Feed implements AsyncIterableIterator<SignalEvent>, Windowed {
     this.queue.push({ event, live: true });
     this.liveQueued++;
     this.queuedBytes += bytes;
+    this.wakeLooker();
   }
 
   /** Ends the feed with an error; unread events are dropped (the subscriber resumes from its cursor). */
@@ -171,6 +175,34 @@ export class Feed implements AsyncIterableIterator<SignalEvent>, Windowed {
     return new Promise((resolve, reject) => {
       this.waiter = { resolve, reject };
     });
+  }
+
+  /**
+   * Resolves once an event is queued or the feed has ended, without taking anything: for a reader that
+   * looks at the next event ({@link peek}) to choose how to deliver it. One such reader at a time.
+   */
+  ready(): Promise<void> {
+    if (this.queue.length > 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.looker = resolve;
+    });
+  }
+
+  /** The event `next()` would give now, or undefined when none is queued. */
+  peek(): SignalEvent | undefined {
+    return this.queue[0]?.event;
+  }
+
+  /** Takes the event {@link peek} showed. */
+  skip(): void {
+    this.take();
+  }
+
+  private wakeLooker(): void {
+    const looker = this.looker;
+    if (looker === null) return;
+    this.looker = null;
+    looker();
   }
 
   /** Takes up to `max` events already queued (presence of the current window included), without waiting. */
@@ -249,6 +281,7 @@ export class Feed implements AsyncIterableIterator<SignalEvent>, Windowed {
 
   private finish(): void {
     this.closed = true;
+    this.wakeLooker();
     for (const cleanup of this.cleanups.splice(0)) cleanup();
   }
 }

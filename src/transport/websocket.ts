@@ -22,13 +22,13 @@ export interface WebSocketTransport {
  * with the gateway's hooks (ws-hooks.ts), each socket's session (session.ts), and the adapter that runs
  * the protocol server on `ws` sockets (ws-adapter.ts).
  */
-export function attachWebSocket(gate: UpgradeGate, core: Core, yoga: Enveloped, path: string): WebSocketTransport {
+export function attachWebSocket(gate: UpgradeGate, core: Core, yoga: Enveloped, path: string, options: { sharePresence: boolean }): WebSocketTransport {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD_BYTES });
   const sessions = new WeakMap<WebSocket, WsSession>();
   gate.route(path, (request, socket, head) => wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request)));
   const [hit, miss] = [core.metrics.wsDocuments.labels('hit'), core.metrics.wsDocuments.labels('miss')];
   const documents = new DocumentCache((found) => (found ? hit : miss).inc());
-  const adapter = serveGraphqlWs(wss, protocolServer({ core, yoga, sessions, documents }), {
+  const adapter = serveGraphqlWs(wss, protocolServer({ core, yoga, sessions, documents, sharePresence: options.sharePresence }), {
     log: core.log.child({ component: 'ws' }),
     clientIp: (request) => clientIp(request, core.config.trustProxy),
   });

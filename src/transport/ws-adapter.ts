@@ -4,11 +4,14 @@ import { CloseCode, handleProtocols, MessageType, parseMessage, type Server } fr
 import type { WebSocket, WebSocketServer } from 'ws';
 import { SEND_HIGH_WATER_BYTES } from '../protocol';
 import { keepAlive } from './keepalive';
+import { FrameSlots } from './shared-frames';
 
 /** What each graphql-ws context carries besides the protocol state (not the upgrade request: it would live as long as the socket). */
 export interface SocketExtra {
   socket: WebSocket;
   clientIp: string;
+  /** Payloads serialised before graphql-ws sends them (shared-frames.ts). */
+  frames: FrameSlots;
 }
 
 /** How often an idle socket is pinged; one missed pong in this time ends it (as graphql-ws's own adapter does). */
@@ -26,7 +29,7 @@ export interface AdapterOptions {
 /**
  * Runs graphql-ws's protocol server on a `ws` server. This does what `graphql-ws/use/ws` does —
  * subprotocol check, keep-alive pings (a socket that misses a pong is cut), closing 4500 on an
- * internal error — with three differences:
+ * internal error — with four differences:
  * - `send` returns at once while the socket's buffer is below {@link SEND_HIGH_WATER_BYTES}, instead
  *   of when the write completed. graphql-ws awaits every send; waiting for the write callback put each
  *   frame of a reply (`next`, `complete`) and the recipient's event in a later turn, outside the
@@ -34,6 +37,8 @@ export interface AdapterOptions {
  *   send waits for the write, so a subscription that outruns its socket stops pulling from its feed,
  *   which bounds what it holds.
  * - a client that sends a message only a server sends is closed 4400, logged at debug level.
+ * - a payload the gateway serialised already (a presence event rendered once for every subscriber of
+ *   a selection) goes out in place of graphql-ws's stand-in for it (shared-frames.ts).
  * - socket errors a client causes (an oversized frame, a reset) are logged at debug level instead of
  *   printed to the console; ws has already closed such a socket with the right code.
  */
@@ -45,12 +50,14 @@ export function serveGraphqlWs(wss: WebSocketServer, server: Server<SocketExtra>
 
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     socket.on('error', (error) => log.debug({ err: error }, 'WebSocket closed on a socket error'));
+    const frames = new FrameSlots();
 
     const closed = server.opened(
       {
         protocol: socket.protocol,
-        send: (data) => {
+        send: (message) => {
           if (socket.readyState !== socket.OPEN) return;
+          const data = frames.resolve(message);
           if (socket.bufferedAmount < SEND_HIGH_WATER_BYTES) return socket.send(data);
           return new Promise<void>((resolve, reject) => socket.send(data, (error) => (error ? reject(error) : resolve())));
         },
@@ -70,7 +77,7 @@ export function serveGraphqlWs(wss: WebSocketServer, server: Server<SocketExtra>
             });
           }),
       },
-      { socket, clientIp: clientIp(request) },
+      { socket, clientIp: clientIp(request), frames },
     );
     socket.once('close', (code, reason) => void closed(code, String(reason)));
   });

@@ -1,7 +1,9 @@
 import { type ExecutionArgs, GraphQLError, getOperationAST } from 'graphql';
 import { holdsLongPoll } from './long-poll';
-import { CloseCode as ProtocolCloseCode, makeServer, type OperationResult, type Server } from 'graphql-ws';
+import { CloseCode as ProtocolCloseCode, type ExecutionResult, makeServer, type OperationResult, type Server } from 'graphql-ws';
 import type { WebSocket } from 'ws';
+import type { GatewayContext } from '../api/context';
+import type { Feed } from '../broker/feed';
 import { KeySourceUnavailableError, TokenError, type Identity } from '../auth/tokens';
 import type { Core } from '../core';
 import { refusal } from '../errors';
@@ -10,6 +12,8 @@ import { CloseCode, CONNECTION_INIT_TIMEOUT_MS, ErrorCode } from '../protocol';
 import type { WsInitialContext } from './context';
 import type { DocumentCache, DocumentPipeline } from './documents';
 import { WsSession } from './session';
+import type { FrameSlots } from './shared-frames';
+import { sharePresence } from './shared-presence';
 import type { SocketExtra } from './ws-adapter';
 
 /** What yoga contributes to an operation, whichever transport carries it. */
@@ -24,12 +28,14 @@ export interface Enveloped {
 interface Roots {
   execute: (args: ExecutionArgs) => OperationResult;
   subscribe: (args: ExecutionArgs) => OperationResult;
+  /** For a subscription whose presence events are rendered once per selection: its socket's frames and, once opened, its feed. */
+  shared: { frames: FrameSlots; feed: Feed | null } | null;
 }
 
 /** onSubscribe puts yoga's enveloped execute/subscribe in rootValue, as graphql-ws's envelop recipe does. */
 function rootsOf(args: ExecutionArgs): Roots {
   const roots = args.rootValue;
-  if (typeof roots === 'object' && roots !== null && 'execute' in roots && 'subscribe' in roots) return roots as Roots;
+  if (typeof roots === 'object' && roots !== null && 'execute' in roots && 'subscribe' in roots && 'shared' in roots) return roots as Roots;
   throw new Error('operation was not prepared by onSubscribe');
 }
 
@@ -39,6 +45,13 @@ export interface HookDeps {
   /** Each acknowledged socket's session, filled at connection init. */
   sessions: WeakMap<WebSocket, WsSession>;
   documents: DocumentCache;
+  /**
+   * Whether presence events may be rendered once per selection for all its subscribers
+   * (shared-presence.ts): only while every envelop plugin is the gateway's own, which act on errors
+   * alone; a plugin added later may change each event for each subscriber, and then every event takes
+   * the whole pipeline.
+   */
+  sharePresence: boolean;
 }
 
 /**
@@ -48,7 +61,7 @@ export interface HookDeps {
  * the execution arguments with yoga's enveloped execute and subscribe, so every plugin — the compiled
  * execution included — applies as on HTTP. graphql-ws keeps the protocol: ids, replies, completion.
  */
-export function protocolServer({ core, yoga, sessions, documents }: HookDeps): Server<SocketExtra> {
+export function protocolServer({ core, yoga, sessions, documents, sharePresence: share }: HookDeps): Server<SocketExtra> {
   return makeServer<Record<string, unknown> | undefined, SocketExtra>({
     connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
     onConnect: async (ctx) => {
@@ -96,18 +109,42 @@ export function protocolServer({ core, yoga, sessions, documents }: HookDeps): S
       const { schema, contextFactory, execute, subscribe } = enveloped;
       // A WebSocket context is built without a promise (transport/context.ts): no extra turn when there is none.
       const made = contextFactory();
+      const contextValue: unknown = made instanceof Promise ? await made : made;
+      const shared = share && operation.operation === 'subscription' ? captureFeed(contextValue, ctx.extra.frames) : null;
       const args: ExecutionArgs = {
         schema,
         document,
         operationName: payload.operationName ?? null,
         variableValues: payload.variables ?? null,
-        contextValue: made instanceof Promise ? await made : made,
-        rootValue: { execute, subscribe } satisfies Roots,
+        contextValue,
+        rootValue: { execute, subscribe, shared } satisfies Roots,
       };
       return args;
     },
     onComplete: (ctx, id) => sessions.get(ctx.extra.socket)?.completed(id),
     execute: (args) => rootsOf(args).execute(args),
-    subscribe: (args) => rootsOf(args).subscribe(args),
+    subscribe: (args) => {
+      const { subscribe, shared } = rootsOf(args);
+      return shared ? withSharedPresence(subscribe(args), shared, args) : subscribe(args);
+    },
   });
+}
+
+/** Notes the feed the operation's `signals` opens (the context's adoptFeed), so that its presence events can be shared. */
+function captureFeed(context: unknown, frames: FrameSlots): NonNullable<Roots['shared']> | null {
+  if (typeof context !== 'object' || context === null || !('adoptFeed' in context)) return null;
+  const gateway = context as GatewayContext;
+  const shared: NonNullable<Roots['shared']> = { frames, feed: null };
+  const adopt = gateway.adoptFeed;
+  gateway.adoptFeed = (feed) => {
+    shared.feed = feed;
+    adopt(feed);
+  };
+  return shared;
+}
+
+async function withSharedPresence(result: OperationResult, shared: NonNullable<Roots['shared']>, args: ExecutionArgs): Promise<AsyncIterable<ExecutionResult> | ExecutionResult> {
+  const opened = await result;
+  if (shared.feed === null || !(Symbol.asyncIterator in opened)) return opened;
+  return sharePresence(opened, shared.feed, args, shared.frames);
 }
