@@ -14,31 +14,35 @@ const MARKER_TAIL_CHARS = 16 + 3;
 /**
  * Payloads serialised before graphql-ws sends them, for one socket. graphql-ws builds every `next`
  * message itself (`JSON.stringify({ id, type, payload })`) and hands the text to the adapter's `send`;
- * a payload the gateway already has as text (an event rendered once for every subscriber of a
- * selection, shared-presence.ts) goes to graphql-ws as a small stand-in result naming a slot here, and
- * `send` puts the text in the stand-in's place. The id, the type and the order stay graphql-ws's; the
- * bytes on the wire are those of `JSON.stringify` of the real payload.
+ * payloads the gateway already has as text (events rendered once for every subscriber of a selection,
+ * shared-presence.ts) go to graphql-ws as one small stand-in result naming a slot here, and `send`
+ * writes, in the stand-in's place, one `next` message per payload: graphql-ws's own beginning of the
+ * message (`{"id":…,"type":"next",`) and the payload's text. The id, the type and the order stay
+ * graphql-ws's (its later messages for the id follow the stand-in's send); the bytes of each message
+ * are those of `JSON.stringify` of its real payload. Several payloads per stand-in spare graphql-ws's
+ * per-message work (a result's turn through its loop, validation, stringify) for all but one.
  */
 export class FrameSlots {
-  private readonly texts = new Map<number, string>();
+  private readonly texts = new Map<number, readonly string[]>();
   private nextSlot = 0;
 
-  /** A result for graphql-ws that `resolve` turns into `payloadJson` on the wire. */
-  standIn(payloadJson: string): ExecutionResult {
+  /** A result for graphql-ws that `resolve` turns into one `next` message per payload. */
+  standIn(payloadsJson: readonly string[]): ExecutionResult {
     const slot = this.nextSlot++;
-    this.texts.set(slot, payloadJson);
+    this.texts.set(slot, payloadsJson);
     return { extensions: { [FRAME_KEY]: slot } };
   }
 
-  /** The message to write: `message` itself, or with a stand-in's payload replaced by its text. */
-  resolve(message: string): string {
+  /** The messages to write for `message`: itself, or those its stand-in stands for. */
+  resolve(message: string): string | string[] {
     if (this.texts.size === 0) return message;
     const at = message.indexOf(MARKER, message.length - MARKER.length - MARKER_TAIL_CHARS);
     if (at === -1) return message;
     const slot = Number(message.slice(at + MARKER.length, message.length - 3));
-    const text = this.texts.get(slot);
-    if (text === undefined) return message;
+    const payloads = this.texts.get(slot);
+    if (payloads === undefined) return message;
     this.texts.delete(slot);
-    return `${message.slice(0, at)}"payload":${text}}`;
+    const head = `${message.slice(0, at)}"payload":`;
+    return payloads.map((payload) => `${head}${payload}}`);
   }
 }

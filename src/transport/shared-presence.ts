@@ -15,6 +15,8 @@ const CURSOR_STAND_IN = `cursor-${randomBytes(12).toString('hex')}`;
 const QUOTED_STAND_IN = JSON.stringify(CURSOR_STAND_IN);
 /** Cursors both brokers issue need no JSON escaping; any other is quoted by JSON.stringify. */
 const PLAIN_CURSOR = /^[\w.~-]*$/;
+/** Presence events handed to graphql-ws as one stand-in at most (each still its own `next` message). */
+const MAX_EVENTS_PER_STAND_IN = 64;
 /** Renderings kept per peer object (its joins and leaves still being delivered); older ones are dropped. */
 const MAX_RENDERINGS_PER_PEER = 4;
 
@@ -97,8 +99,8 @@ function acquire(args: ExecutionArgs): { selection: Selection; release(): void }
 }
 
 /**
- * A subscription's results as graphql-ws iterates them: the events of its feed in order, each presence
- * event that renders without errors as a stand-in for its shared text (FrameSlots), every other event
+ * A subscription's results as graphql-ws iterates them: the events of its feed in order, the presence
+ * events that render without errors as a stand-in for their shared texts (FrameSlots), every other event
  * — the Welcome, direct signals, an error, the end — from yoga's enveloped stream, which takes it from
  * the same feed. It only looks at the feed's next event (`peek`) to choose; whichever path takes it, the
  * feed gives each event once, in order.
@@ -116,19 +118,26 @@ class SharedPresenceStream implements AsyncIterableIterator<ExecutionResult> {
 
   async next(): Promise<IteratorResult<ExecutionResult>> {
     while (!this.returned) {
+      const payloads = this.takeShared();
+      if (payloads.length > 0) return { value: this.frames.standIn(payloads), done: false };
+      if (this.feed.peek() !== undefined || this.feed.isClosed) break;
+      await this.feed.ready();
+    }
+    return this.enveloped.next();
+  }
+
+  /** The texts of the presence events at the head of the feed, taken, up to the next event that is not shared. */
+  private takeShared(): string[] {
+    const payloads: string[] = [];
+    while (payloads.length < MAX_EVENTS_PER_STAND_IN) {
       const head = this.feed.peek();
-      if (head === undefined) {
-        if (this.feed.isClosed) break;
-        await this.feed.ready();
-        continue;
-      }
-      if (!isPresence(head)) break;
+      if (head === undefined || !isPresence(head)) break;
       const payload = this.selection.payload(head, this.context);
       if (payload === null) break;
       this.feed.skip();
-      return { value: this.frames.standIn(payload), done: false };
+      payloads.push(payload);
     }
-    return this.enveloped.next();
+    return payloads;
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {

@@ -37,8 +37,9 @@ export interface AdapterOptions {
  *   send waits for the write, so a subscription that outruns its socket stops pulling from its feed,
  *   which bounds what it holds.
  * - a client that sends a message only a server sends is closed 4400, logged at debug level.
- * - a payload the gateway serialised already (a presence event rendered once for every subscriber of
- *   a selection) goes out in place of graphql-ws's stand-in for it (shared-frames.ts).
+ * - payloads the gateway serialised already (presence events rendered once for every subscriber of a
+ *   selection) go out, one `next` message each, in place of graphql-ws's stand-in for them
+ *   (shared-frames.ts).
  * - socket errors a client causes (an oversized frame, a reset) are logged at debug level instead of
  *   printed to the console; ws has already closed such a socket with the right code.
  */
@@ -57,7 +58,9 @@ export function serveGraphqlWs(wss: WebSocketServer, server: Server<SocketExtra>
         protocol: socket.protocol,
         send: (message) => {
           if (socket.readyState !== socket.OPEN) return;
-          const data = frames.resolve(message);
+          const resolved = frames.resolve(message);
+          const data = typeof resolved === 'string' ? resolved : (resolved.pop() ?? '');
+          if (typeof resolved !== 'string') for (const earlier of resolved) socket.send(earlier);
           if (socket.bufferedAmount < SEND_HIGH_WATER_BYTES) return socket.send(data);
           return new Promise<void>((resolve, reject) => socket.send(data, (error) => (error ? reject(error) : resolve())));
         },
