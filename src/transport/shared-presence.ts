@@ -116,14 +116,19 @@ class SharedPresenceStream implements AsyncIterableIterator<ExecutionResult> {
     private readonly frames: FrameSlots,
   ) {}
 
-  async next(): Promise<IteratorResult<ExecutionResult>> {
-    while (!this.returned) {
-      const payloads = this.takeShared();
-      if (payloads.length > 0) return { value: this.frames.standIn(payloads), done: false };
-      if (this.feed.peek() !== undefined || this.feed.isClosed) break;
-      await this.feed.ready();
-    }
-    return this.enveloped.next();
+  /** Not async: an event that is not shared goes on as the enveloped stream's own promise, without one more turn. */
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.returned) return this.enveloped.next();
+    const head = this.feed.peek();
+    if (head === undefined) return this.feed.isClosed ? this.enveloped.next() : this.afterReady();
+    if (!isPresence(head)) return this.enveloped.next();
+    const payloads = this.takeShared();
+    return payloads.length > 0 ? Promise.resolve({ value: this.frames.standIn(payloads), done: false }) : this.enveloped.next();
+  }
+
+  private async afterReady(): Promise<IteratorResult<ExecutionResult>> {
+    await this.feed.ready();
+    return this.next();
   }
 
   /** The texts of the presence events at the head of the feed, taken, up to the next event that is not shared. */
