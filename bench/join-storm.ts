@@ -24,6 +24,8 @@ export interface StormResult {
   welcomed: number;
   failedToConnect: number;
   firstError: string | null;
+  /** Failed connections by reason. */
+  failures: Record<string, number>;
   /** Sockets the gateway closed during the storm, by close code (4102: slow consumer). */
   closes: Record<string, number>;
   presenceFrames: number;
@@ -56,6 +58,13 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Sums counts by key. */
+function tally(counts: Array<Record<string, number>>): Record<string, number> {
+  const all: Record<string, number> = {};
+  for (const one of counts) for (const [key, n] of Object.entries(one)) all[key] = (all[key] ?? 0) + n;
+  return all;
 }
 
 /** Runs one storm of `peers` in a fresh room. */
@@ -106,10 +115,8 @@ async function storm(kind: string, running: Running, generators: Array<Generator
     welcomed: sum((r) => r.welcomed),
     failedToConnect: sum((r) => r.failedToConnect),
     firstError: reports.find((r) => r.firstError !== null)?.firstError ?? null,
-    closes: reports.reduce<Record<string, number>>((all, r) => {
-      for (const [code, n] of Object.entries(r.closes)) all[code] = (all[code] ?? 0) + n;
-      return all;
-    }, {}),
+    failures: tally(reports.map((r) => r.failures)),
+    closes: tally(reports.map((r) => r.closes)),
     presenceFrames: sum((r) => r.presenceFrames),
     presenceEntries: sum((r) => r.presenceEntries),
     duplicates: sum((r) => r.duplicates),
@@ -132,7 +139,7 @@ export function describeStorm(kind: string, r: StormResult): string {
   const known = r.allKnownMs === null ? `${r.completed}/${r.peers} complete (median ${r.medianKnownMs ?? '-'} ms, ${r.welcomed} welcomed)` : `all know all in ${(r.allKnownMs / 1000).toFixed(2)} s`;
   const redis = r.redis ? `, redis ${Object.entries(r.redis.commands).map(([c, s]) => `${c} ${s.calls}× ${(s.usec / 1e6).toFixed(2)} s`).join(', ')}` : '';
   return (
-    `${kind} join-storm ${r.presence} ${r.peers}: ${known}; ${r.presenceFrames} presence frames (${r.presenceEntries} entries, ${r.duplicates} duplicates, ${r.failedToConnect} failed${r.firstError ? `: ${r.firstError}` : ''}, closed ${JSON.stringify(r.closes)}), ` +
+    `${kind} join-storm ${r.presence} ${r.peers}: ${known}; ${r.presenceFrames} presence frames (${r.presenceEntries} entries, ${r.duplicates} duplicates, ${r.failedToConnect} failed${r.failedToConnect > 0 ? ` ${JSON.stringify(r.failures)}` : ''}, closed ${JSON.stringify(r.closes)}), ` +
     `gateway ${r.gatewayCpuS.toFixed(1)} CPU-s, generators ${r.generatorCpuS.toFixed(1)} CPU-s, peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MB, ` +
     `direct signal p50 ${r.probe.p50.toFixed(1)} ms p99 ${r.probe.p99.toFixed(1)} ms (${r.probe.samples})${redis}`
   );
