@@ -13,6 +13,7 @@ import { createRedisClients, type RedisClient, watchShards } from './redis-clien
 import { indexMember, keys } from './redis-keys';
 import * as scripts from './redis-scripts';
 import type { OpenReply, StreamEntry } from './redis-scripts';
+import { SharedRuns } from './shared-runs';
 
 export interface RedisBrokerOptions {
   target: RedisTarget;
@@ -49,6 +50,12 @@ const DEFAULT_LEASE_MS = 8_000;
 const CATCH_UP_RETRY_MS = 250;
 /** …this many times (about 10 s) before the subscription is ended instead. */
 const CATCH_UP_RETRIES = 40;
+/**
+ * Subscribers of one room opened (or caught up) by one OPEN script run at most: the run reads the
+ * roster once for all of them, and its reply is that roster plus each one's replay, so this bounds
+ * both the script's time in Redis and the reply.
+ */
+const MAX_OPENS_PER_RUN = 100;
 /** Keys looked at per SCAN step when the backend lists rooms. */
 const ROSTER_SCAN_COUNT = 1_000;
 /** A roster key is ROSTER_PREFIX + room + ROSTER_SUFFIX (room ids hold no glob characters). */
@@ -93,6 +100,14 @@ type StreamMessage = Extract<Published, { i: string }>;
 
 /** Opening for a client's cursor, or catching a live subscriber up after a reconnect (see OPEN). */
 type OpenMode = 'open' | 'heal';
+
+/** A stream position to open from (a client's cursor, or a live subscriber's own). */
+interface StreamPositions {
+  mailboxEpoch: string;
+  mailboxPos: string;
+  logEpoch: string;
+  logPos: string;
+}
 
 /** One live subscriber on this instance: its feed, its position in both streams, and its pub/sub handles. */
 class RedisSubscriber {
@@ -225,6 +240,10 @@ export class RedisBroker implements Broker {
    */
   private commandsHealed = true;
   private epochs = 0;
+  /** OPEN runs, one at a time per room and mode: a join storm's subscribers share their roster reads. */
+  private readonly opens = new SharedRuns<{ self: SessionPeer; from: StreamPositions | null }, { reply: OpenReply; roster: PeerInfo[] }>(MAX_OPENS_PER_RUN, (key, requests) =>
+    this.openRun(key.slice(0, key.indexOf('\n')) as OpenMode, requests),
+  );
 
   constructor(private readonly options: RedisBrokerOptions) {
     const base: RedisOptions = {
@@ -501,7 +520,7 @@ export class RedisBroker implements Broker {
       sub.releases.push(await this.call(() => this.channels.subscribe(keys.roomChannel(self.room), onMessage), 'subscriber'));
       const cursor = after === null ? null : CURSOR_PATTERN.exec(after);
       const position = cursor ? { mailboxEpoch: cursor[1] ?? '', mailboxPos: cursor[2] ?? '', logEpoch: cursor[3] ?? '', logPos: cursor[4] ?? '' } : null;
-      const reply = await this.snapshot(self, position, 'open');
+      const { reply, roster } = await this.snapshot(self, position, 'open');
       if (reply.kind === 'superseded') throw new SessionSupersededError('a newer session holds this peer id');
       sub.mailboxEpoch = reply.mailbox.epoch;
       sub.mailboxPos = reply.mailbox.from;
@@ -511,9 +530,7 @@ export class RedisBroker implements Broker {
         kind: SignalKind.Welcome,
         self: { id: self.id, name: self.name },
         room: self.room,
-        peers: parseRoster(reply.roster)
-          .filter((p) => p.id !== self.id)
-          .map(({ id, name }) => ({ id, name })),
+        peers: roster.filter((p) => p.id !== self.id),
         resumed: reply.resumed,
         cursor: sub.cursor,
         at: Date.now(),
@@ -546,36 +563,37 @@ export class RedisBroker implements Broker {
     this.subscriberConnection.disconnect();
   }
 
-  private snapshot(
-    self: SessionPeer,
-    from: { mailboxEpoch: string; mailboxPos: string; logEpoch: string; logPos: string } | null,
-    mode: OpenMode,
-  ): Promise<OpenReply> {
-    return this.call(() =>
+  /** Takes `self`'s snapshot in the next OPEN run of its room (see {@link MAX_OPENS_PER_RUN}). */
+  private snapshot(self: SessionPeer, from: StreamPositions | null, mode: OpenMode): Promise<{ reply: OpenReply; roster: PeerInfo[] }> {
+    return this.opens.run(`${mode}\n${self.room}`, { self, from });
+  }
+
+  /** One OPEN run for subscribers of one room: the roster is read and parsed once for all of them. */
+  private async openRun(mode: OpenMode, requests: Array<{ self: SessionPeer; from: StreamPositions | null }>): Promise<Array<{ reply: OpenReply; roster: PeerInfo[] }>> {
+    const room = requests[0]?.self.room ?? '';
+    const run = await this.call(() =>
       scripts.open.run(
         this.commands,
-        {
-          roster: keys.roster(self.room),
-          log: keys.log(self.room),
-          mailbox: keys.mailbox(self.room, self.id),
-          meta: keys.mailboxMeta(self.room, self.id),
-          roomEpoch: keys.roomEpoch(self.room),
-        },
-        {
-          mailboxEpoch: from?.mailboxEpoch ?? '',
-          afterMailbox: from?.mailboxPos ?? '',
-          logEpoch: from?.logEpoch ?? '',
-          afterLog: from?.logPos ?? '',
-          ttlMs: this.options.retentionMs,
-          sid: self.session.id,
-          sessionStartMs: self.session.startedAtMs,
-          mailboxEpochCandidate: this.newEpoch(),
-          roomEpochCandidate: this.newEpoch(),
-          mode,
-          peerChannel: keys.peerChannel(self.room, self.id),
-        },
+        { roster: keys.roster(room), log: keys.log(room), roomEpoch: keys.roomEpoch(room) },
+        { ttlMs: this.options.retentionMs, mode, roomEpochCandidate: this.newEpoch() },
+        requests.map(({ self, from }) => ({
+          keys: { mailbox: keys.mailbox(room, self.id), meta: keys.mailboxMeta(room, self.id) },
+          args: {
+            mailboxEpoch: from?.mailboxEpoch ?? '',
+            afterMailbox: from?.mailboxPos ?? '',
+            logEpoch: from?.logEpoch ?? '',
+            afterLog: from?.logPos ?? '',
+            sid: self.session.id,
+            sessionStartMs: self.session.startedAtMs,
+            mailboxEpochCandidate: this.newEpoch(),
+            peerChannel: keys.peerChannel(room, self.id),
+          },
+        })),
       ),
     );
+    // One list for every subscriber of the run (each Welcome filters itself out): read-only.
+    const roster = parseRoster(run.roster).map(({ id, name }): PeerInfo => ({ id, name }));
+    return run.opened.map((reply) => ({ reply, roster }));
   }
 
   /** Delivers snapshot entries of both streams in acceptance order, then whatever arrived live meanwhile. */
@@ -659,7 +677,7 @@ export class RedisBroker implements Broker {
   private async catchUp(sub: RedisSubscriber, attempt = 0): Promise<void> {
     if (sub.feed.isClosed || this.closed) return;
     try {
-      const reply = await this.snapshot(sub.self, sub, 'heal');
+      const { reply } = await this.snapshot(sub.self, sub, 'heal');
       if (reply.kind === 'superseded') return sub.feed.fail(new SessionSupersededError('a newer session holds this peer id'));
       if (!reply.resumed) return sub.feed.fail(new BrokerUnavailableError('events were lost while redis was away; resume from your cursor'));
       this.replay(sub, reply);
