@@ -43,10 +43,13 @@ export interface StormResult {
 export interface StormPlan {
   sizes: number[];
   modes: PresenceMode[];
+  /** Generator processes sharing the room (one more holds the two probe peers). */
   generators: number;
   timeoutMs: number;
 }
 
+/** Peers of the room in the probe's own generator process. */
+const PROBE_PEERS = 2;
 /** Time given to every generator to receive its command before the agreed start. */
 const START_MARGIN_MS = 1_500;
 const RSS_SAMPLE_MS = 200;
@@ -81,21 +84,26 @@ async function storm(kind: string, running: Running, generators: Array<Generator
   const sampler = setInterval(() => {
     peakRssBytes = Math.max(peakRssBytes, ...running.pids.map(rssBytes));
   }, RSS_SAMPLE_MS);
-  const share = Math.ceil(peers / generators.length);
+  // The last generator holds only the two probe peers: its latencies are the gateway's, not those of
+  // a generator busy reading the storm's presence. The others share the rest of the room.
+  const stormers = generators.length - 1;
+  const share = Math.ceil((peers - PROBE_PEERS) / stormers);
   const reports = await Promise.all(
-    generators.map((g, gi) =>
-      g.ask<StormReport>({
+    generators.map((g, gi) => {
+      const probe = gi === stormers;
+      const count = probe ? PROBE_PEERS : Math.max(0, Math.min(share, peers - PROBE_PEERS - gi * share));
+      return g.ask<StormReport>({
         cmd: 'storm',
         targets: running.targets,
         room,
-        ids: Array.from({ length: Math.max(0, Math.min(share, peers - gi * share)) }, (_, i) => `p${gi}-${i}`),
+        ids: Array.from({ length: count }, (_, i) => (probe ? `probe-${i}` : `p${gi}-${i}`)),
         total: peers,
         presence,
         goAt,
         timeoutMs,
-        probe: gi === 0,
-      }),
-    ),
+        probe,
+      });
+    }),
   );
   clearInterval(sampler);
   const gatewayCpuS = running.pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - (cpuBefore[i] ?? 0), 0);
@@ -147,7 +155,7 @@ export function describeStorm(kind: string, r: StormResult): string {
 
 /** Every size in every mode against one running server. */
 export async function joinStormPhase(kind: string, running: Running, plan: StormPlan): Promise<StormResult[]> {
-  const generators = Array.from({ length: plan.generators }, () => new Generator<StormCommand>('storm-generator.ts'));
+  const generators = Array.from({ length: plan.generators + 1 }, () => new Generator<StormCommand>('storm-generator.ts'));
   try {
     // Loading a generator takes seconds on a busy machine: the first storm's clock starts once all answer.
     await Promise.all(generators.map((g) => g.ask<StormFinish>({ cmd: 'finish' })));

@@ -103,11 +103,15 @@ async function storm(command: Extract<StormCommand, { cmd: 'storm' }>): Promise<
   await sleepUntil(command.goAt);
   cpuAtGo = process.cpuUsage();
   const timeout = new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, command.goAt + command.timeoutMs - Date.now())));
-  const connecting = command.ids.map((id, i) => {
+  command.ids.forEach((id, i) => {
     const target = command.targets[i % command.targets.length];
     if (!target) throw new Error('no target');
-    return connect(target, id, command.room, { variables, onSignal: track(), timeoutMs: command.timeoutMs, onClose: (code) => (report.closes[code] = (report.closes[code] ?? 0) + 1) }).then(
-      (endpoint) => endpoints.push(endpoint),
+    void connect(target, id, command.room, { variables, onSignal: track(), timeoutMs: command.timeoutMs, onClose: (code) => (report.closes[code] = (report.closes[code] ?? 0) + 1) }).then(
+      (endpoint) => {
+        endpoints.push(endpoint);
+        // The probe runs from the moment its two peers are in: during the storm, not after it.
+        if (command.probe && endpoints.length === 2) startProbe();
+      },
       (error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error);
         report.firstError ??= reason;
@@ -118,7 +122,6 @@ async function storm(command: Extract<StormCommand, { cmd: 'storm' }>): Promise<
       },
     );
   });
-  if (command.probe) void Promise.all(connecting).then(() => startProbe());
   await Promise.race([done, timeout]);
   report.welcomed = endpoints.length;
   report.incomplete = command.ids.length - report.completeMs.length - report.failedToConnect;
