@@ -56,23 +56,53 @@ const CATCH_UP_RETRIES = 40;
  * both the script's time in Redis and the reply.
  */
 const MAX_OPENS_PER_RUN = 100;
+/**
+ * Subscribers of one run whose Welcome (the whole roster, executed and written in the same turn)
+ * is handed on per turn of the event loop: a run's hundred Welcomes of a 2,000-peer room in one
+ * turn would hold the direct signals that arrived meanwhile.
+ */
+const OPENS_SETTLED_PER_TURN = 10;
 /** Keys looked at per SCAN step when the backend lists rooms. */
 const ROSTER_SCAN_COUNT = 1_000;
 /** A roster key is ROSTER_PREFIX + room + ROSTER_SUFFIX (room ids hold no glob characters). */
 const ROSTER_PREFIX = keys.roster('').slice(0, keys.roster('').indexOf('}'));
 const ROSTER_SUFFIX = keys.roster('').slice(ROSTER_PREFIX.length);
+/** The number of the digits of `id` from `from` up to its dash or end (stream ids and cursors hold only digits and one dash). */
+function digitsAt(id: string, from: number): number {
+  let n = 0;
+  for (let i = from; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c === DASH) break;
+    n = n * 10 + (c - ZERO);
+  }
+  return n;
+}
+const DASH = 45;
+const ZERO = 48;
+
 /** A stream entry id, `<ms>-<seq>`, compared numerically. */
 function compareIds(a: string, b: string): number {
   if (a === b) return 0;
-  // Called per event and subscriber (a join storm: n² times), so without split's arrays.
-  const ad = a.indexOf('-');
-  const bd = b.indexOf('-');
-  const am = Number(a.slice(0, ad));
-  const bm = Number(b.slice(0, bd));
-  return am !== bm ? am - bm : Number(a.slice(ad + 1)) - Number(b.slice(bd + 1));
+  // Called per event and subscriber (a join storm: n² times), so without allocating: no slices, no numbers parsed from substrings.
+  const am = digitsAt(a, 0);
+  const bm = digitsAt(b, 0);
+  if (am !== bm) return am - bm;
+  return digitsAt(a, a.indexOf('-') + 1) - digitsAt(b, b.indexOf('-') + 1);
 }
 
-const msOf = (id: string): number => Number(id.slice(0, id.indexOf('-')));
+/**
+ * The ms part of a stream id. Every member of a room on this instance stamps the same entry in a
+ * row, so the last answer is kept: one parse per entry, not one per member.
+ */
+let lastMsId = '';
+let lastMs = 0;
+function msOf(id: string): number {
+  if (id !== lastMsId) {
+    lastMs = digitsAt(id, 0);
+    lastMsId = id;
+  }
+  return lastMs;
+}
 
 /** `<mailbox epoch>~<mailbox id>_<log epoch>~<log id>`: a position means nothing without its stream's epoch. */
 const CURSOR_PATTERN = /^([0-9a-z.]{1,24})~(\d{1,20}-\d{1,20})_([0-9a-z.]{1,24})~(\d{1,20}-\d{1,20})$/;
@@ -127,8 +157,17 @@ class RedisSubscriber {
     readonly feed: Feed,
   ) {}
 
+  /** The cursor up to the log position, and what it was made of: presence moves only the log position, once per entry and member. */
+  private cursorHead = '';
+  private cursorHeadOf: [mailboxEpoch: string, mailboxPos: string, logEpoch: string] = ['', '', ''];
+
   get cursor(): string {
-    return `${this.mailboxEpoch}~${this.mailboxPos}_${this.logEpoch}~${this.logPos}`;
+    const of = this.cursorHeadOf;
+    if (of[0] !== this.mailboxEpoch || of[1] !== this.mailboxPos || of[2] !== this.logEpoch || this.cursorHead === '') {
+      this.cursorHeadOf = [this.mailboxEpoch, this.mailboxPos, this.logEpoch];
+      this.cursorHead = `${this.mailboxEpoch}~${this.mailboxPos}_${this.logEpoch}~`;
+    }
+    return this.cursorHead + this.logPos;
   }
 
   /**
@@ -241,7 +280,9 @@ export class RedisBroker implements Broker {
   private commandsHealed = true;
   private epochs = 0;
   /** OPEN runs, one at a time per room and mode: a join storm's subscribers share their roster reads. */
-  private readonly opens = new SharedRuns<{ self: SessionPeer; from: StreamPositions | null }, { reply: OpenReply; roster: PeerInfo[] }>(MAX_OPENS_PER_RUN, (key, requests) =>
+  private readonly opens = new SharedRuns<{ self: SessionPeer; from: StreamPositions | null }, { reply: OpenReply; roster: PeerInfo[] }>(
+    { maxPerRun: MAX_OPENS_PER_RUN, settledPerTurn: OPENS_SETTLED_PER_TURN },
+    (key, requests) =>
     this.openRun(key.slice(0, key.indexOf('\n')) as OpenMode, requests),
   );
 
