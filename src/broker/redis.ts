@@ -13,6 +13,7 @@ import { createRedisClients, type RedisClient, watchShards } from './redis-clien
 import { indexMember, keys } from './redis-keys';
 import * as scripts from './redis-scripts';
 import type { OpenReply, StreamEntry } from './redis-scripts';
+import { parseRoster, type RosterEntry, RosterMemo } from './redis-roster';
 import { SharedRuns } from './shared-runs';
 
 export interface RedisBrokerOptions {
@@ -106,15 +107,6 @@ function msOf(id: string): number {
 
 /** `<mailbox epoch>~<mailbox id>_<log epoch>~<log id>`: a position means nothing without its stream's epoch. */
 const CURSOR_PATTERN = /^([0-9a-z.]{1,24})~(\d{1,20}-\d{1,20})_([0-9a-z.]{1,24})~(\d{1,20}-\d{1,20})$/;
-
-interface RosterEntry {
-  id: string;
-  name: string | null;
-  /** Owning instance. */
-  o: string;
-  /** Join time, for roster order. */
-  j: number;
-}
 
 /**
  * What the broker publishes: a stream entry for live subscribers (with its stream's epoch `p`, and for
@@ -239,14 +231,6 @@ function parseEntry(entry: StreamEntry): { id: string; seq: number; body: Direct
   return { id, seq: Number(seq), body: parsed, trace };
 }
 
-function parseRoster(flat: string[]): RosterEntry[] {
-  const entries: RosterEntry[] = [];
-  for (let i = 1; i < flat.length; i += 2) {
-    const entry = JSON.parse(flat[i] ?? 'null') as RosterEntry;
-    entries.push({ ...entry, name: entry.name ?? null });
-  }
-  return entries.sort((a, b) => a.j - b.j);
-}
 
 /**
  * The shared broker: any number of gateway instances on one Redis behave as one gateway.
@@ -279,6 +263,8 @@ export class RedisBroker implements Broker {
    */
   private commandsHealed = true;
   private epochs = 0;
+  /** The rooms' last roster reads, parsed (see RosterMemo). */
+  private readonly rosters = new RosterMemo();
   /** OPEN runs, one at a time per room and mode: a join storm's subscribers share their roster reads. */
   private readonly opens = new SharedRuns<{ self: SessionPeer; from: StreamPositions | null }, { reply: OpenReply; roster: PeerInfo[] }>(
     { maxPerRun: MAX_OPENS_PER_RUN, settledPerTurn: OPENS_SETTLED_PER_TURN },
@@ -633,7 +619,7 @@ export class RedisBroker implements Broker {
       ),
     );
     // One list for every subscriber of the run (each Welcome filters itself out): read-only.
-    const roster = parseRoster(run.roster).map(({ id, name }): PeerInfo => ({ id, name }));
+    const roster = this.rosters.read(room, run.roster);
     return run.opened.map((reply) => ({ reply, roster }));
   }
 
