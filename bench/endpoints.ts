@@ -243,6 +243,9 @@ async function connectSwitchboard(target: Target, id: string, room: string, sign
         socket.send(JSON.stringify({ id: 's', type: 'subscribe', payload: { query: documents.signals, variables: signals.variables ?? {} } }));
       } else if (message.type === 'ping') {
         socket.send(JSON.stringify({ type: 'pong' }));
+      } else if (message.id === 's' && message.type === 'next' && message.payload?.errors) {
+        // graphql-ws answers a subscription refused in its subscribe step with one `next` holding the errors, then `complete`.
+        reject(new Error(JSON.stringify(message.payload.errors)));
       } else if (message.id === 's' && message.type === 'next') {
         const signal = message.payload?.data?.signals;
         if (signal) signals.onSignal?.(signal);

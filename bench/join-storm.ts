@@ -26,6 +26,8 @@ export interface StormResult {
   lastWelcomeMs: number | null;
   failedToConnect: number;
   firstError: string | null;
+  /** Failed connections by reason. */
+  failures: Record<string, number>;
   /** Sockets the gateway closed during the storm, by close code (4102: slow consumer). */
   closes: Record<string, number>;
   presenceFrames: number;
@@ -45,10 +47,13 @@ export interface StormResult {
 export interface StormPlan {
   sizes: number[];
   modes: PresenceMode[];
+  /** Generator processes sharing the room (one more holds the two probe peers). */
   generators: number;
   timeoutMs: number;
 }
 
+/** Peers of the room in the probe's own generator process. */
+const PROBE_PEERS = 2;
 /** Time given to every generator to receive its command before the agreed start. */
 const START_MARGIN_MS = 1_500;
 const RSS_SAMPLE_MS = 200;
@@ -60,6 +65,13 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Sums counts by key. */
+function tally(counts: Array<Record<string, number>>): Record<string, number> {
+  const all: Record<string, number> = {};
+  for (const one of counts) for (const [key, n] of Object.entries(one)) all[key] = (all[key] ?? 0) + n;
+  return all;
 }
 
 /** Runs one storm of `peers` in a fresh room. */
@@ -77,21 +89,26 @@ async function storm(kind: string, running: Running, generators: Array<Generator
   const sampler = setInterval(() => {
     peakRssBytes = Math.max(peakRssBytes, ...running.pids.map(rssBytes));
   }, RSS_SAMPLE_MS);
-  const share = Math.ceil(peers / generators.length);
+  // The last generator holds only the two probe peers: its latencies are the gateway's, not those of
+  // a generator busy reading the storm's presence. The others share the rest of the room.
+  const stormers = generators.length - 1;
+  const share = Math.ceil((peers - PROBE_PEERS) / stormers);
   const reports = await Promise.all(
-    generators.map((g, gi) =>
-      g.ask<StormReport>({
+    generators.map((g, gi) => {
+      const probe = gi === stormers;
+      const count = probe ? PROBE_PEERS : Math.max(0, Math.min(share, peers - PROBE_PEERS - gi * share));
+      return g.ask<StormReport>({
         cmd: 'storm',
         targets: running.targets,
         room,
-        ids: Array.from({ length: Math.max(0, Math.min(share, peers - gi * share)) }, (_, i) => `p${gi}-${i}`),
+        ids: Array.from({ length: count }, (_, i) => (probe ? `probe-${i}` : `p${gi}-${i}`)),
         total: peers,
         presence,
         goAt,
         timeoutMs,
-        probe: gi === 0,
-      }),
-    ),
+        probe,
+      });
+    }),
   );
   clearInterval(sampler);
   const gatewayCpuS = running.pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - (cpuBefore[i] ?? 0), 0);
@@ -113,10 +130,8 @@ async function storm(kind: string, running: Running, generators: Array<Generator
     lastWelcomeMs: reports.reduce<number | null>((last, r) => (r.lastWelcomeMs === null ? last : Math.max(last ?? 0, r.lastWelcomeMs)), null),
     failedToConnect: sum((r) => r.failedToConnect),
     firstError: reports.find((r) => r.firstError !== null)?.firstError ?? null,
-    closes: reports.reduce<Record<string, number>>((all, r) => {
-      for (const [code, n] of Object.entries(r.closes)) all[code] = (all[code] ?? 0) + n;
-      return all;
-    }, {}),
+    failures: tally(reports.map((r) => r.failures)),
+    closes: tally(reports.map((r) => r.closes)),
     presenceFrames: sum((r) => r.presenceFrames),
     presenceEntries: sum((r) => r.presenceEntries),
     duplicates: sum((r) => r.duplicates),
@@ -141,7 +156,7 @@ export function describeStorm(kind: string, r: StormResult): string {
   const joined = r.lastWelcomeMs === null ? '' : ` (last Welcome at ${(r.lastWelcomeMs / 1000).toFixed(2)} s)`;
   const redis = r.redis ? `, redis ${Object.entries(r.redis.commands).map(([c, s]) => `${c} ${s.calls}× ${(s.usec / 1e6).toFixed(2)} s`).join(', ')}` : '';
   return (
-    `${kind} join-storm ${r.presence} ${r.peers}: ${known}${joined}; ${r.presenceFrames} presence frames (${r.presenceEntries} entries, ${r.duplicates} duplicates, ${r.failedToConnect} failed${r.firstError ? `: ${r.firstError}` : ''}, closed ${JSON.stringify(r.closes)}), ` +
+    `${kind} join-storm ${r.presence} ${r.peers}: ${known}${joined}; ${r.presenceFrames} presence frames (${r.presenceEntries} entries, ${r.duplicates} duplicates, ${r.failedToConnect} failed${r.failedToConnect > 0 ? ` ${JSON.stringify(r.failures)}` : ''}, closed ${JSON.stringify(r.closes)}), ` +
     `gateway ${r.gatewayCpuS.toFixed(1)} CPU-s (${((r.gatewayCpuS * 1e6) / Math.max(1, r.presenceEntries)).toFixed(1)} µs per delivered entry, ${r.gatewayWrites} write syscalls), generators ${r.generatorCpuS.toFixed(1)} CPU-s, peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MB, ` +
     `direct signal p50 ${r.probe.p50.toFixed(1)} ms p99 ${r.probe.p99.toFixed(1)} ms (${r.probe.samples})${redis}`
   );
@@ -149,7 +164,7 @@ export function describeStorm(kind: string, r: StormResult): string {
 
 /** Every size in every mode against one running server. */
 export async function joinStormPhase(kind: string, running: Running, plan: StormPlan): Promise<StormResult[]> {
-  const generators = Array.from({ length: plan.generators }, () => new Generator<StormCommand>('storm-generator.ts'));
+  const generators = Array.from({ length: plan.generators + 1 }, () => new Generator<StormCommand>('storm-generator.ts'));
   try {
     // Loading a generator takes seconds on a busy machine: the first storm's clock starts once all answer.
     await Promise.all(generators.map((g) => g.ask<StormFinish>({ cmd: 'finish' })));

@@ -4,6 +4,7 @@
  * generators in other processes. Writes bench/results/latest.{json,md,svg}. Every phase is bounded.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,8 @@ const runs = (phase: string): boolean => !PHASES || PHASES.includes(phase);
 const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 /** `--profile`: Switchboard runs with --cpu-prof into bench/results/tmp/ (stopped with SIGTERM so the profile is written). */
 const PROFILE = process.argv.includes('--profile');
+/** `--gateway-logs`: each Switchboard's log (LOG_LEVEL warn) goes to bench/results/tmp/gateway-<port>.log instead of nowhere. */
+const GATEWAY_LOGS = process.argv.includes('--gateway-logs');
 const SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
 
 /** The load: pairs, messages in flight per pair, phase lengths. */
@@ -75,13 +78,17 @@ function startListening(script: string): Promise<{ child: ChildProcess; port: nu
 
 async function startSwitchboard(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
+  const logDir = join(__dirname, 'results', 'tmp');
+  if (GATEWAY_LOGS) await mkdir(logDir, { recursive: true });
+  const stdout = GATEWAY_LOGS ? openSync(join(logDir, `gateway-${port}.log`), 'w') : 'ignore';
   const child = track(
     spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, 'results', 'tmp')}`] : []), '--enable-source-maps', SERVER_ENTRY], {
       cwd: ROOT,
       env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', SIGNALING_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...LIMITS_OFF, ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', stdout, 'inherit'],
     }),
   );
+  if (typeof stdout === 'number') closeSync(stdout);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {

@@ -40,8 +40,9 @@ export interface StormReport {
   presenceEntries: number;
   /** A join of a peer already known: must stay 0. */
   duplicates: number;
-  /** Why the first failed connection failed. */
+  /** Why the first failed connection failed, and how many failed for each reason (its first 100 characters). */
   firstError: string | null;
+  failures: Record<string, number>;
   /** Sockets the server closed during the storm, by close code. */
   closes: Record<string, number>;
 }
@@ -62,7 +63,7 @@ let cpuAtGo = process.cpuUsage();
 const sleepUntil = (epochMs: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, epochMs - Date.now())));
 
 async function storm(command: Extract<StormCommand, { cmd: 'storm' }>): Promise<StormReport> {
-  const report: StormReport = { completeMs: [], welcomed: 0, lastWelcomeMs: null, incomplete: 0, failedToConnect: 0, presenceFrames: 0, presenceEntries: 0, duplicates: 0, firstError: null, closes: {} };
+  const report: StormReport = { completeMs: [], welcomed: 0, lastWelcomeMs: null, incomplete: 0, failedToConnect: 0, presenceFrames: 0, presenceEntries: 0, duplicates: 0, firstError: null, failures: {}, closes: {} };
   const want = command.total - 1;
   let pending = command.ids.length;
   let allKnown: () => void = () => undefined;
@@ -107,20 +108,25 @@ async function storm(command: Extract<StormCommand, { cmd: 'storm' }>): Promise<
   await sleepUntil(command.goAt);
   cpuAtGo = process.cpuUsage();
   const timeout = new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, command.goAt + command.timeoutMs - Date.now())));
-  const connecting = command.ids.map((id, i) => {
+  command.ids.forEach((id, i) => {
     const target = command.targets[i % command.targets.length];
     if (!target) throw new Error('no target');
-    return connect(target, id, command.room, { variables, onSignal: track(), timeoutMs: command.timeoutMs, onClose: (code) => (report.closes[code] = (report.closes[code] ?? 0) + 1) }).then(
-      (endpoint) => endpoints.push(endpoint),
+    void connect(target, id, command.room, { variables, onSignal: track(), timeoutMs: command.timeoutMs, onClose: (code) => (report.closes[code] = (report.closes[code] ?? 0) + 1) }).then(
+      (endpoint) => {
+        endpoints.push(endpoint);
+        // The probe runs from the moment its two peers are in: during the storm, not after it.
+        if (command.probe && endpoints.length === 2) startProbe();
+      },
       (error: unknown) => {
-        report.firstError ??= error instanceof Error ? error.message : String(error);
+        const reason = error instanceof Error ? error.message : String(error);
+        report.firstError ??= reason;
+        report.failures[reason.slice(0, 100)] = (report.failures[reason.slice(0, 100)] ?? 0) + 1;
         report.failedToConnect += 1;
         pending -= 1;
         if (pending === 0) allKnown();
       },
     );
   });
-  if (command.probe) void Promise.all(connecting).then(() => startProbe());
   await Promise.race([done, timeout]);
   report.welcomed = endpoints.length;
   report.incomplete = command.ids.length - report.completeMs.length - report.failedToConnect;

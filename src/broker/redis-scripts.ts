@@ -376,19 +376,21 @@ export const claim = new LuaScript('sbClaim', {
 });
 
 /**
- * Keys and arguments in the order of {@link open}'s lists (`after*` '' for no cursor).
- * Returns { resumed, rosterFlat, mailboxEpoch, mailboxFrom, logEpoch, logFrom, mailboxEntries,
- * logEntries }: the roster and both stream positions taken in one atomic step, and what both streams
- * hold after the cursor; or { ${SUPERSEDED} } when a newer session holds the peer id.
+ * Opens several subscribers of one room in one atomic step: one read of the roster and of the room
+ * log's state for all of them (a join storm's subscribers arrive together; read once per subscriber,
+ * the roster made the storm n² in Redis and timed its commands out). Keys: the room's, then each
+ * subscriber's mailbox and meta; arguments: the run's, then each subscriber's (`after*` '' for no
+ * cursor). Returns { roster, opened… }: the roster once, then per subscriber { resumed, mailboxEpoch,
+ * mailboxFrom, logEpoch, logFrom, mailboxEntries, logEntries } — both stream positions taken in the
+ * same step as the roster, and what both streams hold after the cursor — or { ${SUPERSEDED} } when a
+ * newer session holds its peer id.
  * Mode 'open' (a client's cursor): a cursor of another epoch is not resumed. Mode 'heal' (a live
  * subscriber catching up after a reconnect): a stream of a newer epoch was recreated while the
  * subscriber was live, so everything in it is new to it.
  */
 const OPEN_LUA = `${NOW_MS}${EVICT}${EPOCHS}${SESSION}
-local ttl = tonumber(ARGV[5])
-local heal = ARGV[10] == 'heal'
-local session = claimSession(KEYS[4], KEYS[3], ARGV[6], ARGV[7], ARGV[8], not heal, ARGV[11])
-if session == 'superseded' then return { ${SUPERSEDED} } end
+local ttl = tonumber(ARGV[1])
+local heal = ARGV[2] == 'heal'
 local function parse(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')
   return tonumber(ms), tonumber(seq)
@@ -412,8 +414,7 @@ local function state(key, meta)
   return true, last, deleted
 end
 -- Whether every entry after the cursor is still there; and where to replay from, and the stream's end.
-local function position(key, current, epoch, after, meta)
-  local exists, last, deleted = state(key, meta)
+local function position(exists, last, deleted, current, epoch, after)
   if after == '' then return false, last, last end
   if epoch ~= current then
     if heal then return deleted == '0-0', '0-0', last end
@@ -423,17 +424,30 @@ local function position(key, current, epoch, after, meta)
   if not exists then return after == '0-0', after, last end
   return cmp(after, deleted) >= 0 and cmp(after, last) <= 0, after, last
 end
-local mEpoch = mailboxEpoch(KEYS[4], ARGV[8])
-local rEpoch = roomEpoch(KEYS[5], ARGV[9])
-local mOk, mFrom, mLast = position(KEYS[3], mEpoch, ARGV[1], ARGV[2], KEYS[4])
-local rOk, rFrom, rLast = position(KEYS[2], rEpoch, ARGV[3], ARGV[4], false)
-local roster = redis.call('HGETALL', KEYS[1])
-if mOk and rOk then
-  return { 1, roster, mEpoch, mFrom, rEpoch, rFrom,
-    redis.call('XRANGE', KEYS[3], '(' .. mFrom, '+'),
-    redis.call('XRANGE', KEYS[2], '(' .. rFrom, '+') }
+local rEpoch = roomEpoch(KEYS[3], ARGV[3])
+local logExists, logLast, logDeleted = state(KEYS[2], false)
+local replies = { redis.call('HGETALL', KEYS[1]) }
+for n = 0, (#KEYS - 3) / 2 - 1 do
+  local mailbox, meta = KEYS[4 + 2 * n], KEYS[5 + 2 * n]
+  local a = 4 + 8 * n
+  local session = claimSession(meta, mailbox, ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], not heal, ARGV[a + 7])
+  if session == 'superseded' then
+    replies[#replies + 1] = { ${SUPERSEDED} }
+  else
+    local mEpoch = mailboxEpoch(meta, ARGV[a + 6])
+    local mExists, mLast, mDeleted = state(mailbox, meta)
+    local mOk, mFrom, mEnd = position(mExists, mLast, mDeleted, mEpoch, ARGV[a], ARGV[a + 1])
+    local rOk, rFrom, rEnd = position(logExists, logLast, logDeleted, rEpoch, ARGV[a + 2], ARGV[a + 3])
+    if mOk and rOk then
+      replies[#replies + 1] = { 1, mEpoch, mFrom, rEpoch, rFrom,
+        redis.call('XRANGE', mailbox, '(' .. mFrom, '+'),
+        redis.call('XRANGE', KEYS[2], '(' .. rFrom, '+') }
+    else
+      replies[#replies + 1] = { 0, mEpoch, mEnd, rEpoch, rEnd, {}, {} }
+    end
+  end
 end
-return { 0, roster, mEpoch, mLast, rEpoch, rLast, {}, {} }
+return replies
 `;
 
 /** A stream entry as XRANGE returns it. */
@@ -446,9 +460,14 @@ export interface OpenedStream {
   entries: StreamEntry[];
 }
 
-export type OpenReply =
-  | { kind: 'superseded' }
-  | { kind: 'opened'; resumed: boolean; roster: string[]; mailbox: OpenedStream; log: OpenedStream };
+/** One subscriber's part of an OPEN. */
+export type OpenReply = { kind: 'superseded' } | { kind: 'opened'; resumed: boolean; mailbox: OpenedStream; log: OpenedStream };
+
+/** An OPEN run: the roster (flat HGETALL reply), read once, and each subscriber's part in the order asked. */
+export interface OpenRun {
+  roster: string[];
+  opened: OpenReply[];
+}
 
 function streamEntries(value: unknown, what: string): StreamEntry[] {
   return reply.array(value, what).map((entry) => {
@@ -457,21 +476,29 @@ function streamEntries(value: unknown, what: string): StreamEntry[] {
   });
 }
 
+function openReply(value: unknown): OpenReply {
+  const parts = reply.array(value, 'open');
+  if (parts.length === 1 && parts[0] === SUPERSEDED) return { kind: 'superseded' };
+  if (parts.length !== 7) return reply.unexpected(value, 'open');
+  const [resumed, mailboxEpoch, mailboxFrom, logEpoch, logFrom, mailbox, log] = parts;
+  return {
+    kind: 'opened',
+    resumed: reply.number(resumed, 'open resumed') === 1,
+    mailbox: { epoch: reply.string(mailboxEpoch, 'open'), from: reply.string(mailboxFrom, 'open'), entries: streamEntries(mailbox, 'open mailbox') },
+    log: { epoch: reply.string(logEpoch, 'open'), from: reply.string(logFrom, 'open'), entries: streamEntries(log, 'open log') },
+  };
+}
+
 export const open = new LuaScript('sbOpen', {
-  keys: ['roster', 'log', 'mailbox', 'meta', 'roomEpoch'],
-  args: ['mailboxEpoch', 'afterMailbox', 'logEpoch', 'afterLog', 'ttlMs', 'sid', 'sessionStartMs', 'mailboxEpochCandidate', 'roomEpochCandidate', 'mode', 'peerChannel'],
+  keys: ['roster', 'log', 'roomEpoch'],
+  args: ['ttlMs', 'mode', 'roomEpochCandidate'],
+  each: {
+    keys: ['mailbox', 'meta'],
+    args: ['mailboxEpoch', 'afterMailbox', 'logEpoch', 'afterLog', 'sid', 'sessionStartMs', 'mailboxEpochCandidate', 'peerChannel'],
+  },
   lua: OPEN_LUA,
-  decode: (value): OpenReply => {
-    const parts = reply.array(value, 'open');
-    if (parts.length === 1 && parts[0] === SUPERSEDED) return { kind: 'superseded' };
-    if (parts.length !== 8) return reply.unexpected(value, 'open');
-    const [resumed, roster, mailboxEpoch, mailboxFrom, logEpoch, logFrom, mailbox, log] = parts;
-    return {
-      kind: 'opened',
-      resumed: reply.number(resumed, 'open resumed') === 1,
-      roster: reply.strings(roster, 'open roster'),
-      mailbox: { epoch: reply.string(mailboxEpoch, 'open'), from: reply.string(mailboxFrom, 'open'), entries: streamEntries(mailbox, 'open mailbox') },
-      log: { epoch: reply.string(logEpoch, 'open'), from: reply.string(logFrom, 'open'), entries: streamEntries(log, 'open log') },
-    };
+  decode: (value): OpenRun => {
+    const [roster, ...opened] = reply.array(value, 'open');
+    return { roster: reply.strings(roster, 'open roster'), opened: opened.map(openReply) };
   },
 });

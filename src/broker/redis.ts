@@ -13,6 +13,8 @@ import { createRedisClients, type RedisClient, watchShards } from './redis-clien
 import { indexMember, keys } from './redis-keys';
 import * as scripts from './redis-scripts';
 import type { OpenReply, StreamEntry } from './redis-scripts';
+import { parseRoster, type RosterEntry, RosterMemo } from './redis-roster';
+import { SharedRuns } from './shared-runs';
 
 export interface RedisBrokerOptions {
   target: RedisTarget;
@@ -49,35 +51,62 @@ const DEFAULT_LEASE_MS = 8_000;
 const CATCH_UP_RETRY_MS = 250;
 /** …this many times (about 10 s) before the subscription is ended instead. */
 const CATCH_UP_RETRIES = 40;
+/**
+ * Subscribers of one room opened (or caught up) by one OPEN script run at most: the run reads the
+ * roster once for all of them, and its reply is that roster plus each one's replay, so this bounds
+ * both the script's time in Redis and the reply.
+ */
+const MAX_OPENS_PER_RUN = 100;
+/**
+ * Subscribers of one run whose Welcome (the whole roster, executed and written in the same turn)
+ * is handed on per turn of the event loop: a run's hundred Welcomes of a 2,000-peer room in one
+ * turn would hold the direct signals that arrived meanwhile.
+ */
+const OPENS_SETTLED_PER_TURN = 10;
 /** Keys looked at per SCAN step when the backend lists rooms. */
 const ROSTER_SCAN_COUNT = 1_000;
 /** A roster key is ROSTER_PREFIX + room + ROSTER_SUFFIX (room ids hold no glob characters). */
 const ROSTER_PREFIX = keys.roster('').slice(0, keys.roster('').indexOf('}'));
 const ROSTER_SUFFIX = keys.roster('').slice(ROSTER_PREFIX.length);
+/** The number of the digits of `id` from `from` up to its dash or end (stream ids and cursors hold only digits and one dash). */
+function digitsAt(id: string, from: number): number {
+  let n = 0;
+  for (let i = from; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c === DASH) break;
+    n = n * 10 + (c - ZERO);
+  }
+  return n;
+}
+const DASH = 45;
+const ZERO = 48;
+
 /** A stream entry id, `<ms>-<seq>`, compared numerically. */
 function compareIds(a: string, b: string): number {
   if (a === b) return 0;
-  // Called per event and subscriber (a join storm: n² times), so without split's arrays.
-  const ad = a.indexOf('-');
-  const bd = b.indexOf('-');
-  const am = Number(a.slice(0, ad));
-  const bm = Number(b.slice(0, bd));
-  return am !== bm ? am - bm : Number(a.slice(ad + 1)) - Number(b.slice(bd + 1));
+  // Called per event and subscriber (a join storm: n² times), so without allocating: no slices, no numbers parsed from substrings.
+  const am = digitsAt(a, 0);
+  const bm = digitsAt(b, 0);
+  if (am !== bm) return am - bm;
+  return digitsAt(a, a.indexOf('-') + 1) - digitsAt(b, b.indexOf('-') + 1);
 }
 
-const msOf = (id: string): number => Number(id.slice(0, id.indexOf('-')));
+/**
+ * The ms part of a stream id. Every member of a room on this instance stamps the same entry in a
+ * row, so the last answer is kept: one parse per entry, not one per member.
+ */
+let lastMsId = '';
+let lastMs = 0;
+function msOf(id: string): number {
+  if (id !== lastMsId) {
+    lastMs = digitsAt(id, 0);
+    lastMsId = id;
+  }
+  return lastMs;
+}
 
 /** `<mailbox epoch>~<mailbox id>_<log epoch>~<log id>`: a position means nothing without its stream's epoch. */
 const CURSOR_PATTERN = /^([0-9a-z.]{1,24})~(\d{1,20}-\d{1,20})_([0-9a-z.]{1,24})~(\d{1,20}-\d{1,20})$/;
-
-interface RosterEntry {
-  id: string;
-  name: string | null;
-  /** Owning instance. */
-  o: string;
-  /** Join time, for roster order. */
-  j: number;
-}
 
 /**
  * What the broker publishes: a stream entry for live subscribers (with its stream's epoch `p`, and for
@@ -93,6 +122,14 @@ type StreamMessage = Extract<Published, { i: string }>;
 
 /** Opening for a client's cursor, or catching a live subscriber up after a reconnect (see OPEN). */
 type OpenMode = 'open' | 'heal';
+
+/** A stream position to open from (a client's cursor, or a live subscriber's own). */
+interface StreamPositions {
+  mailboxEpoch: string;
+  mailboxPos: string;
+  logEpoch: string;
+  logPos: string;
+}
 
 /** One live subscriber on this instance: its feed, its position in both streams, and its pub/sub handles. */
 class RedisSubscriber {
@@ -112,8 +149,17 @@ class RedisSubscriber {
     readonly feed: Feed,
   ) {}
 
+  /** The cursor up to the log position, and what it was made of: presence moves only the log position, once per entry and member. */
+  private cursorHead = '';
+  private cursorHeadOf: [mailboxEpoch: string, mailboxPos: string, logEpoch: string] = ['', '', ''];
+
   get cursor(): string {
-    return `${this.mailboxEpoch}~${this.mailboxPos}_${this.logEpoch}~${this.logPos}`;
+    const of = this.cursorHeadOf;
+    if (of[0] !== this.mailboxEpoch || of[1] !== this.mailboxPos || of[2] !== this.logEpoch || this.cursorHead === '') {
+      this.cursorHeadOf = [this.mailboxEpoch, this.mailboxPos, this.logEpoch];
+      this.cursorHead = `${this.mailboxEpoch}~${this.mailboxPos}_${this.logEpoch}~`;
+    }
+    return this.cursorHead + this.logPos;
   }
 
   /**
@@ -185,14 +231,6 @@ function parseEntry(entry: StreamEntry): { id: string; seq: number; body: Direct
   return { id, seq: Number(seq), body: parsed, trace };
 }
 
-function parseRoster(flat: string[]): RosterEntry[] {
-  const entries: RosterEntry[] = [];
-  for (let i = 1; i < flat.length; i += 2) {
-    const entry = JSON.parse(flat[i] ?? 'null') as RosterEntry;
-    entries.push({ ...entry, name: entry.name ?? null });
-  }
-  return entries.sort((a, b) => a.j - b.j);
-}
 
 /**
  * The shared broker: any number of gateway instances on one Redis behave as one gateway.
@@ -225,6 +263,14 @@ export class RedisBroker implements Broker {
    */
   private commandsHealed = true;
   private epochs = 0;
+  /** The rooms' last roster reads, parsed (see RosterMemo). */
+  private readonly rosters = new RosterMemo();
+  /** OPEN runs, one at a time per room and mode: a join storm's subscribers share their roster reads. */
+  private readonly opens = new SharedRuns<{ self: SessionPeer; from: StreamPositions | null }, { reply: OpenReply; roster: PeerInfo[] }>(
+    { maxPerRun: MAX_OPENS_PER_RUN, settledPerTurn: OPENS_SETTLED_PER_TURN },
+    (key, requests) =>
+    this.openRun(key.slice(0, key.indexOf('\n')) as OpenMode, requests),
+  );
 
   constructor(private readonly options: RedisBrokerOptions) {
     const base: RedisOptions = {
@@ -501,7 +547,7 @@ export class RedisBroker implements Broker {
       sub.releases.push(await this.call(() => this.channels.subscribe(keys.roomChannel(self.room), onMessage), 'subscriber'));
       const cursor = after === null ? null : CURSOR_PATTERN.exec(after);
       const position = cursor ? { mailboxEpoch: cursor[1] ?? '', mailboxPos: cursor[2] ?? '', logEpoch: cursor[3] ?? '', logPos: cursor[4] ?? '' } : null;
-      const reply = await this.snapshot(self, position, 'open');
+      const { reply, roster } = await this.snapshot(self, position, 'open');
       if (reply.kind === 'superseded') throw new SessionSupersededError('a newer session holds this peer id');
       sub.mailboxEpoch = reply.mailbox.epoch;
       sub.mailboxPos = reply.mailbox.from;
@@ -511,9 +557,7 @@ export class RedisBroker implements Broker {
         kind: SignalKind.Welcome,
         self: { id: self.id, name: self.name },
         room: self.room,
-        peers: parseRoster(reply.roster)
-          .filter((p) => p.id !== self.id)
-          .map(({ id, name }) => ({ id, name })),
+        peers: roster.filter((p) => p.id !== self.id),
         resumed: reply.resumed,
         cursor: sub.cursor,
         at: Date.now(),
@@ -546,36 +590,37 @@ export class RedisBroker implements Broker {
     this.subscriberConnection.disconnect();
   }
 
-  private snapshot(
-    self: SessionPeer,
-    from: { mailboxEpoch: string; mailboxPos: string; logEpoch: string; logPos: string } | null,
-    mode: OpenMode,
-  ): Promise<OpenReply> {
-    return this.call(() =>
+  /** Takes `self`'s snapshot in the next OPEN run of its room (see {@link MAX_OPENS_PER_RUN}). */
+  private snapshot(self: SessionPeer, from: StreamPositions | null, mode: OpenMode): Promise<{ reply: OpenReply; roster: PeerInfo[] }> {
+    return this.opens.run(`${mode}\n${self.room}`, { self, from });
+  }
+
+  /** One OPEN run for subscribers of one room: the roster is read and parsed once for all of them. */
+  private async openRun(mode: OpenMode, requests: Array<{ self: SessionPeer; from: StreamPositions | null }>): Promise<Array<{ reply: OpenReply; roster: PeerInfo[] }>> {
+    const room = requests[0]?.self.room ?? '';
+    const run = await this.call(() =>
       scripts.open.run(
         this.commands,
-        {
-          roster: keys.roster(self.room),
-          log: keys.log(self.room),
-          mailbox: keys.mailbox(self.room, self.id),
-          meta: keys.mailboxMeta(self.room, self.id),
-          roomEpoch: keys.roomEpoch(self.room),
-        },
-        {
-          mailboxEpoch: from?.mailboxEpoch ?? '',
-          afterMailbox: from?.mailboxPos ?? '',
-          logEpoch: from?.logEpoch ?? '',
-          afterLog: from?.logPos ?? '',
-          ttlMs: this.options.retentionMs,
-          sid: self.session.id,
-          sessionStartMs: self.session.startedAtMs,
-          mailboxEpochCandidate: this.newEpoch(),
-          roomEpochCandidate: this.newEpoch(),
-          mode,
-          peerChannel: keys.peerChannel(self.room, self.id),
-        },
+        { roster: keys.roster(room), log: keys.log(room), roomEpoch: keys.roomEpoch(room) },
+        { ttlMs: this.options.retentionMs, mode, roomEpochCandidate: this.newEpoch() },
+        requests.map(({ self, from }) => ({
+          keys: { mailbox: keys.mailbox(room, self.id), meta: keys.mailboxMeta(room, self.id) },
+          args: {
+            mailboxEpoch: from?.mailboxEpoch ?? '',
+            afterMailbox: from?.mailboxPos ?? '',
+            logEpoch: from?.logEpoch ?? '',
+            afterLog: from?.logPos ?? '',
+            sid: self.session.id,
+            sessionStartMs: self.session.startedAtMs,
+            mailboxEpochCandidate: this.newEpoch(),
+            peerChannel: keys.peerChannel(room, self.id),
+          },
+        })),
       ),
     );
+    // One list for every subscriber of the run (each Welcome filters itself out): read-only.
+    const roster = this.rosters.read(room, run.roster);
+    return run.opened.map((reply) => ({ reply, roster }));
   }
 
   /** Delivers snapshot entries of both streams in acceptance order, then whatever arrived live meanwhile. */
@@ -659,7 +704,7 @@ export class RedisBroker implements Broker {
   private async catchUp(sub: RedisSubscriber, attempt = 0): Promise<void> {
     if (sub.feed.isClosed || this.closed) return;
     try {
-      const reply = await this.snapshot(sub.self, sub, 'heal');
+      const { reply } = await this.snapshot(sub.self, sub, 'heal');
       if (reply.kind === 'superseded') return sub.feed.fail(new SessionSupersededError('a newer session holds this peer id'));
       if (!reply.resumed) return sub.feed.fail(new BrokerUnavailableError('events were lost while redis was away; resume from your cursor'));
       this.replay(sub, reply);
