@@ -34,7 +34,8 @@ interface Rendering {
  * One selection (document, operation, variables) of the subscribers of a gateway, and its presence
  * events rendered once for all of them. In a room of n peers each join is an event for n − 1
  * subscribers that differ only in the cursor: executing and serialising it once per selection instead
- * of once per subscriber is what makes a join storm's n² events cheap (measured: PERF-NOTES.md).
+ * of once per subscriber is what makes a join storm's n² events cheap (measured: docs/scaling.md,
+ * "EACH at 1,000 peers").
  * Keyed by the event's peer object, which a broker shares between the events of one fan-out; an event
  * decoded apart (another object) is only rendered again.
  */
