@@ -74,6 +74,9 @@ const ROSTER_SCAN_COUNT = 1_000;
 /** A roster key is ROSTER_PREFIX + room + ROSTER_SUFFIX (room ids hold no glob characters). */
 const ROSTER_PREFIX = keys.roster('').slice(0, keys.roster('').indexOf('}'));
 const ROSTER_SUFFIX = keys.roster('').slice(ROSTER_PREFIX.length);
+/** Char codes of `-` and `0`. */
+const DASH = 45;
+const ZERO = 48;
 /** The number of the digits of `id` from `from` up to its dash or end (stream ids and cursors hold only digits and one dash). */
 function digitsAt(id: string, from: number): number {
   let n = 0;
@@ -84,8 +87,6 @@ function digitsAt(id: string, from: number): number {
   }
   return n;
 }
-const DASH = 45;
-const ZERO = 48;
 
 /** A stream entry id, `<ms>-<seq>`, compared numerically. */
 function compareIds(a: string, b: string): number {
