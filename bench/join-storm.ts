@@ -20,10 +20,9 @@ export interface StormResult {
   /** Peers that knew every other within the timeout, and when the median one did. */
   completed: number;
   medianKnownMs: number | null;
-  /** Peers welcomed by the end (the rest were still connecting). */
+  /** Peers welcomed by the end (the rest were still connecting), and when (ms from the start) the median and the last one were. */
   welcomed: number;
-  /** ms from the start to the last Welcome (the last join), over all generators. */
-  lastWelcomeMs: number | null;
+  welcomedMs: { p50: number; max: number };
   failedToConnect: number;
   firstError: string | null;
   /** Failed connections by reason. */
@@ -118,6 +117,7 @@ async function storm(kind: string, running: Running, generators: Array<Generator
   const slowlog = redis ? ((await redis.slowlog('GET', 5)) as Array<[number, number, number, string[]]>) : [];
   await redis?.quit();
   const completeMs = reports.flatMap((r) => r.completeMs).sort((a, b) => a - b);
+  const welcomedMs = reports.flatMap((r) => r.welcomedMs).sort((a, b) => a - b);
   const sum = (pick: (r: StormReport) => number): number => reports.reduce((total, r) => total + pick(r), 0);
   const probe = finished.flatMap((f) => f.probeLatenciesMs).sort((a, b) => a - b);
   const result: StormResult = {
@@ -127,7 +127,7 @@ async function storm(kind: string, running: Running, generators: Array<Generator
     completed: completeMs.length,
     medianKnownMs: completeMs.length > 0 ? percentile(completeMs, 50) : null,
     welcomed: sum((r) => r.welcomed),
-    lastWelcomeMs: reports.reduce<number | null>((last, r) => (r.lastWelcomeMs === null ? last : Math.max(last ?? 0, r.lastWelcomeMs)), null),
+    welcomedMs: { p50: percentile(welcomedMs, 50), max: welcomedMs[welcomedMs.length - 1] ?? Number.NaN },
     failedToConnect: sum((r) => r.failedToConnect),
     firstError: reports.find((r) => r.firstError !== null)?.firstError ?? null,
     failures: tally(reports.map((r) => r.failures)),
@@ -153,10 +153,9 @@ async function storm(kind: string, running: Running, generators: Array<Generator
 
 export function describeStorm(kind: string, r: StormResult): string {
   const known = r.allKnownMs === null ? `${r.completed}/${r.peers} complete (median ${r.medianKnownMs ?? '-'} ms, ${r.welcomed} welcomed)` : `all know all in ${(r.allKnownMs / 1000).toFixed(2)} s`;
-  const joined = r.lastWelcomeMs === null ? '' : ` (last Welcome at ${(r.lastWelcomeMs / 1000).toFixed(2)} s)`;
   const redis = r.redis ? `, redis ${Object.entries(r.redis.commands).map(([c, s]) => `${c} ${s.calls}× ${(s.usec / 1e6).toFixed(2)} s`).join(', ')}` : '';
   return (
-    `${kind} join-storm ${r.presence} ${r.peers}: ${known}${joined}; ${r.presenceFrames} presence frames (${r.presenceEntries} entries, ${r.duplicates} duplicates, ${r.failedToConnect} failed${r.failedToConnect > 0 ? ` ${JSON.stringify(r.failures)}` : ''}, closed ${JSON.stringify(r.closes)}), ` +
+    `${kind} join-storm ${r.presence} ${r.peers}: ${known} (welcomed: median ${(r.welcomedMs.p50 / 1000).toFixed(2)} s, last ${(r.welcomedMs.max / 1000).toFixed(2)} s); ${r.presenceFrames} presence frames (${r.presenceEntries} entries, ${r.duplicates} duplicates, ${r.failedToConnect} failed${r.failedToConnect > 0 ? ` ${JSON.stringify(r.failures)}` : ''}, closed ${JSON.stringify(r.closes)}), ` +
     `gateway ${r.gatewayCpuS.toFixed(1)} CPU-s (${((r.gatewayCpuS * 1e6) / Math.max(1, r.presenceEntries)).toFixed(1)} µs per delivered entry, ${r.gatewayWrites} write syscalls), generators ${r.generatorCpuS.toFixed(1)} CPU-s, peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MB, ` +
     `direct signal p50 ${r.probe.p50.toFixed(1)} ms p99 ${r.probe.p99.toFixed(1)} ms (${r.probe.samples})${redis}`
   );

@@ -29,10 +29,10 @@ export type StormCommand =
 export interface StormReport {
   /** Per peer that got to know everyone: ms from `goAt`. */
   completeMs: number[];
+  /** Per peer welcomed: ms from `goAt` to its Welcome. */
+  welcomedMs: number[];
   /** Peers whose Welcome had arrived when the report was made (the others were still connecting). */
   welcomed: number;
-  /** ms from `goAt` to the last Welcome: when the joins, not their delivery, end. */
-  lastWelcomeMs: number | null;
   incomplete: number;
   failedToConnect: number;
   /** Presence frames (PeerConnected, PeerDisconnected or PresenceBatch) and the joins/leaves in them. */
@@ -63,7 +63,7 @@ let cpuAtGo = process.cpuUsage();
 const sleepUntil = (epochMs: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, epochMs - Date.now())));
 
 async function storm(command: Extract<StormCommand, { cmd: 'storm' }>): Promise<StormReport> {
-  const report: StormReport = { completeMs: [], welcomed: 0, lastWelcomeMs: null, incomplete: 0, failedToConnect: 0, presenceFrames: 0, presenceEntries: 0, duplicates: 0, firstError: null, failures: {}, closes: {} };
+  const report: StormReport = { completeMs: [], welcomedMs: [], welcomed: 0, incomplete: 0, failedToConnect: 0, presenceFrames: 0, presenceEntries: 0, duplicates: 0, firstError: null, failures: {}, closes: {} };
   const want = command.total - 1;
   let pending = command.ids.length;
   let allKnown: () => void = () => undefined;
@@ -78,10 +78,7 @@ async function storm(command: Extract<StormCommand, { cmd: 'storm' }>): Promise<
       known.add(id);
     };
     return (signal) => {
-      if (signal.__typename === 'Welcome') {
-        report.lastWelcomeMs = Date.now() - command.goAt;
-        for (const peer of signal.peers ?? []) add(peer.id);
-      }
+      if (signal.__typename === 'Welcome') for (const peer of signal.peers ?? []) add(peer.id);
       else if (signal.__typename === 'PeerConnected' && signal.peer) {
         report.presenceFrames += 1;
         report.presenceEntries += 1;
@@ -114,6 +111,7 @@ async function storm(command: Extract<StormCommand, { cmd: 'storm' }>): Promise<
     void connect(target, id, command.room, { variables, onSignal: track(), timeoutMs: command.timeoutMs, onClose: (code) => (report.closes[code] = (report.closes[code] ?? 0) + 1) }).then(
       (endpoint) => {
         endpoints.push(endpoint);
+        report.welcomedMs.push(Date.now() - command.goAt);
         // The probe runs from the moment its two peers are in: during the storm, not after it.
         if (command.probe && endpoints.length === 2) startProbe();
       },

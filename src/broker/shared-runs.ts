@@ -5,6 +5,9 @@
  * one run per round trip instead of one per request, which is what keeps a shared read (a room's
  * roster) from being paid once per request.
  *
+ * Runs of one key start at least `spacingMs` apart: in a crowd that arrives over seconds (each
+ * request on its own socket) rather than at once, requests would otherwise go one or two per run.
+ *
  * A run's results are handed out `settledPerTurn` at a time, one turn of the event loop each
  * (setImmediate): what each requester does next with its result (a subscriber's Welcome of the whole
  * roster, executed and written) then runs in slices, and I/O that came in meanwhile is served in between.
@@ -14,7 +17,7 @@ export class SharedRuns<Request, Result> {
   private readonly running = new Set<string>();
 
   constructor(
-    private readonly limits: { maxPerRun: number; settledPerTurn: number },
+    private readonly limits: { maxPerRun: number; settledPerTurn: number; spacingMs: number },
     /** Serves `requests` (all of `key`) in one run: one result per request, in their order. */
     private readonly serve: (key: string, requests: Request[]) => Promise<Result[]>,
   ) {}
@@ -37,6 +40,7 @@ export class SharedRuns<Request, Result> {
     }
     const taken = queue.splice(0, this.limits.maxPerRun);
     this.running.add(key);
+    const startedAt = Date.now();
     let served: Promise<Result[]>;
     try {
       served = this.serve(
@@ -54,13 +58,20 @@ export class SharedRuns<Request, Result> {
         } else {
           this.handOut(taken, results, 0);
         }
-        this.next(key);
+        this.after(key, startedAt);
       },
       (error: unknown) => {
         for (const { reject } of taken) reject(error);
-        this.next(key);
+        this.after(key, startedAt);
       },
     );
+  }
+
+  /** The next run of `key` once `spacingMs` have passed since the last one started (the key counts as running until then). */
+  private after(key: string, startedAt: number): void {
+    const waitMs = startedAt + this.limits.spacingMs - Date.now();
+    if (waitMs > 0) setTimeout(() => this.next(key), waitMs);
+    else this.next(key);
   }
 
   private handOut(taken: Array<Pending<Request, Result>>, results: Result[], from: number): void {
