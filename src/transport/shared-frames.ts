@@ -21,6 +21,8 @@ const MARKER_TAIL_CHARS = 16 + 3;
  * graphql-ws's (its later messages for the id follow the stand-in's send); the bytes of each message
  * are those of `JSON.stringify` of its real payload. Several payloads per stand-in spare graphql-ws's
  * per-message work (a result's turn through its loop, validation, stringify) for all but one.
+ * The message's text is graphql-ws's, so graphql-ws is pinned (package.json) to the version
+ * test/shared-presence.test.ts checks this seam against.
  */
 export class FrameSlots {
   private readonly texts = new Map<number, readonly string[]>();
