@@ -6,7 +6,7 @@
  */
 import { TypedEmitter } from './emitter';
 import { SignalingError, transportError } from './errors';
-import { ClientErrorCode, ICE_CONNECT_TIMEOUT_MS, ICE_DISCONNECTED_RESTART_MS, ICE_MAX_RESTARTS } from './protocol';
+import { ClientErrorCode, ErrorCode, ICE_CONNECT_TIMEOUT_MS, ICE_DISCONNECTED_RESTART_MS, ICE_MAX_RESTARTS } from './protocol';
 import type { PeerSignal, SignalingClient } from './signaling-client';
 import { type ConnectionState, ConnectionStateMachine, type StateChange } from './state';
 import type { IceCandidateSend, SignalOf } from './types';
@@ -284,7 +284,12 @@ export class PeerSession<PC extends PeerConnectionLike = PeerConnectionLike> ext
   private sendLater(send: () => Promise<unknown>): void {
     this.outbound = this.outbound.then(send).then(
       () => undefined,
-      (caught: unknown) => this.fault(caught instanceof SignalingError ? caught : transportError(caught)),
+      (caught: unknown) => {
+        // The peer left while this was on its way (its departure may still sit in a presence batch):
+        // the session ends as it would on the departure, not with an error for the app.
+        if (caught instanceof SignalingError && caught.code === ErrorCode.PeerNotFound) return void this.close('left');
+        this.fault(caught instanceof SignalingError ? caught : transportError(caught));
+      },
     );
   }
 

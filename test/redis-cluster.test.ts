@@ -10,6 +10,10 @@ import { scaleOutCases } from './scale-out.contract';
 
 const MAILBOX_EVENTS = 16;
 const SDK_SENDS = 80;
+/** sdkSignalsThroughFailover kills the primary before this send. */
+const KILLED_AT_SEND = SDK_SENDS / 4;
+/** Sends acknowledged between the kill and the primary's death, at most (each a ~1 ms round trip on loopback). */
+const MAX_LOST_IN_WINDOW = 10;
 
 let cluster: TestRedisCluster;
 beforeAll(async () => {
@@ -61,12 +65,20 @@ describe('three gateway instances on the Redis Cluster', () => {
     expect(counts.reduce((a, b) => a + b, 0)).toBe(100);
   });
 
-  it('kill -9 of the primary serving a room: SDK clients on two instances deliver every signal once, end connected, the instances ready', async () => {
+  it('kill -9 of the primary serving a room: SDK clients on two instances get every signal at most once and in order, lose only sends acknowledged in the replication window (REDIS_WAIT_REPLICAS=0), end connected, the instances ready', async () => {
     const room = 'sdk-failover';
     const owner = await cluster.primaryOf(`sb:{${room}}:roster`);
     try {
       const outcome = await sdkSignalsThroughFailover([gw(0), gw(1), gw(2)], room, SDK_SENDS, () => cluster.node(owner).kill());
-      expect(outcome.received).toEqual(outcome.delivered);
+      // WAIT 0 (docs/delivery.md): a send the old primary acknowledged but had not yet replicated when
+      // it died is lost; only those, the sends made while the kill was under way.
+      const lost = outcome.delivered.filter((send) => !outcome.received.includes(send));
+      console.log(`SDK through a cluster failover (REDIS_WAIT_REPLICAS=0): ${outcome.received.length} of ${outcome.delivered.length} acknowledged sends delivered, lost: ${lost.join(' ') || 'none'}`);
+      expect(outcome.received).toEqual(outcome.delivered.filter((send) => !lost.includes(send)));
+      const window = lost.map((send) => Number(send.slice(1)));
+      for (const index of window) expect(index).toBeGreaterThanOrEqual(KILLED_AT_SEND - 1);
+      expect(window.length).toBeLessThanOrEqual(MAX_LOST_IN_WINDOW);
+      expect(outcome.received).toContain(`m${SDK_SENDS - 1}`);
       expect(outcome.states).toEqual(['connected', 'connected']);
     } finally {
       // The killed primary comes back as its successor's replica: the next test fails a shard over again.

@@ -80,6 +80,18 @@ describe('the SDK drives werift peers through the gateway', () => {
     expect(answer.state).toBe('disconnected');
   });
 
+  test('a session whose peer is gone by the time its signals go out ends as `left`, not with an error (a departure still in a presence batch)', async () => {
+    const alice = await join('sdk-gone', 'alice');
+    const call = weriftSession(alice, 'gone');
+    const errors: string[] = [];
+    call.on('error', (error) => errors.push(`${error.code} ${error.message}`));
+    const ended = nextEvent(call, 'closed');
+    call.peerConnection.createDataChannel('chat');
+    await expect(ended).resolves.toEqual({ reason: 'left' });
+    expect(errors).toEqual([]);
+    expect(call.state).toBe('disconnected');
+  });
+
   test('close() leaves the tracks added to the connection running: they are the app\'s, shared by every session of a mesh', async () => {
     const alice = await join('sdk-shared-track', 'alice');
     await join('sdk-shared-track', 'bob');
