@@ -3,7 +3,7 @@ import { Cluster, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisTarget } from '../config';
 import { type BroadcastMessage, type DirectSignal, type PeerAddress, type PeerInfo, type PeerSession, type PresenceSignal, type RoomEvent, type RoomSignal, type SignalEvent, subjectOf } from '../events';
-import { InstanceLeases } from '../presence/instance-leases';
+import { InstanceLeases } from './instance-leases';
 import { LeaveReason, PresenceMode, SignalKind } from '../protocol';
 import { type Broker, BrokerUnavailableError, type LeaveScope, PeerRemovedError, RoomFullError, type RoomRoster, type SendOptions, type SendResult, type SessionPeer, SessionSupersededError } from './broker';
 import { Feed, type FeedLimits } from './feed';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { RedisClient } from '../broker/redis-clients';
-import { INSTANCES_KEY, keys, MARKER_KEY, parseIndexMember } from '../broker/redis-keys';
+import type { RedisClient } from './redis-clients';
+import { INSTANCES_KEY, keys, MARKER_KEY, parseIndexMember } from './redis-keys';
 
 /** How long a surviving instance holds the right to clean up one dead instance's peers. */
 const REAP_LOCK_MS = 30_000;
