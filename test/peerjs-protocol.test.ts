@@ -1,10 +1,10 @@
-import { ErrorCode, PeerjsMessageType } from '../src/protocol';
+import { ErrorCode, PeerjsMessageType, SocketIoEvent } from '../src/protocol';
 import { createSession } from './helpers/clients';
 import { startGateway, type TestGateway } from './helpers/gateway';
+import { gatewaySuite } from './helpers/suite';
 import { rawSocket, type RawSocket } from './helpers/raw-ws';
 import { fakeSdp, HOST_CANDIDATE } from './helpers/sdp';
 import { ioPeer } from './helpers/socket-io';
-import { SocketIoEvent } from '../src/protocol';
 
 /** A PeerJS client's socket, spoken by hand: `OPEN` (or the turnaway) is its first frame. */
 async function peerjsSocket(gw: TestGateway, key: string, id: string, token: string): Promise<RawSocket> {
@@ -134,21 +134,15 @@ describe('the PeerJS protocol on the same core', () => {
 });
 
 describe('the PeerJS protocol with PEERJS_REQUIRE_TOKEN', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startGateway({ PEERJS_REQUIRE_TOKEN: 'true' });
-  });
-  afterAll(async () => {
-    await gw.close();
-  });
+  const { gw } = gatewaySuite({ PEERJS_REQUIRE_TOKEN: 'true' });
 
   it('takes only a session token for that id and room', async () => {
-    const session = await createSession(gw.httpUrl, 'pj-token', 'erin');
-    const good = await peerjsSocket(gw, 'pj-token', 'erin', session.token);
+    const session = await createSession(gw().httpUrl, 'pj-token', 'erin');
+    const good = await peerjsSocket(gw(), 'pj-token', 'erin', session.token);
     await good.next(PeerjsMessageType.Open);
-    const wrongId = await peerjsSocket(gw, 'pj-token', 'frank', session.token);
+    const wrongId = await peerjsSocket(gw(), 'pj-token', 'frank', session.token);
     expect((await wrongId.next(PeerjsMessageType.Error)).payload).toMatchObject({ code: ErrorCode.Forbidden });
-    const forged = await peerjsSocket(gw, 'pj-token', 'erin', 'random-peerjs-token');
+    const forged = await peerjsSocket(gw(), 'pj-token', 'erin', 'random-peerjs-token');
     expect((await forged.next(PeerjsMessageType.Error)).payload).toMatchObject({ code: ErrorCode.Unauthenticated });
     good.socket.terminate();
   });

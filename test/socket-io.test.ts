@@ -1,9 +1,8 @@
-import { SocketIoEvent } from '../src/protocol';
-import { ErrorCode } from '../src/protocol';
+import { ErrorCode, SocketIoEvent } from '../src/protocol';
 import type { SeedMessage } from '../src/transport/socket-io/messages';
 import { createSession } from './helpers/clients';
 import { startGateway, type TestGateway } from './helpers/gateway';
-import { sharedRedisSuite } from './helpers/suite';
+import { gatewaySuite, sharedRedisSuite } from './helpers/suite';
 import { nextEvent, opened, reach, remoteChannel, sdkClient, weriftSession } from './helpers/sdk';
 import { fakeSdp, HOST_CANDIDATE } from './helpers/sdp';
 import { connectError, ioPeer, type IoPeer } from './helpers/socket-io';
@@ -203,19 +202,13 @@ describe('Socket.IO on the same core', () => {
 });
 
 describe('Socket.IO rate limits and flooding', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startGateway({ RATE_LIMIT_SDP_PER_S: '1' });
-  });
-  afterAll(async () => {
-    await gw.close();
-  });
+  const { gw } = gatewaySuite({ RATE_LIMIT_SDP_PER_S: '1' });
 
   it('refuses sends over the rate with RATE_LIMITED and closes a flooding socket with closing 4129', async () => {
-    const a = await createSession(gw.httpUrl, 'io-flood', 'alice');
-    const b = await createSession(gw.httpUrl, 'io-flood', 'bob');
-    const alice = ioPeer(gw.url, 'alice', { token: a.token });
-    const bob = ioPeer(gw.url, 'bob', { token: b.token });
+    const a = await createSession(gw().httpUrl, 'io-flood', 'alice');
+    const b = await createSession(gw().httpUrl, 'io-flood', 'bob');
+    const alice = ioPeer(gw().url, 'alice', { token: a.token });
+    const bob = ioPeer(gw().url, 'bob', { token: b.token });
     try {
       await alice.next(SocketIoEvent.Welcome);
       await bob.next(SocketIoEvent.Welcome);
